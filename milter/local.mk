@@ -1,0 +1,1 @@
+# milter: filled in by its issue.

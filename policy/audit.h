@@ -1,0 +1,53 @@
+/* audit.h: JSON-lines audit records (INTERFACE.md schema) and the append-only log they go to. */
+#ifndef AG_AUDIT_H
+#define AG_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AG_AUDIT_MAX_RECORD 65536 /* one record, one write(); longer ones are cut at rcpts */
+
+/* Fields left NULL (or size < 0) are omitted from the record. */
+struct ag_audit_record {
+	int64_t ts_ms; /* Unix milliseconds; the caller reads the clock */
+	const char *component; /* "proxy" | "milter" */
+	const char *session;
+	const char *client_ip;
+	const char *auth_user;
+	const char *tls;
+	const char *event;  /* connect | auth | message | reject | tempfail */
+	const char *mail_from;
+	const char *const *rcpts;
+	size_t nrcpts;
+	int64_t size; /* -1: omitted */
+	const char *action; /* accept | reject | tempfail | tag */
+	const char *backend;
+	const char *backend_reply;
+	const char *queue_id;
+	const char *phase;
+	const char *route;
+	const char *reason;
+	const char *helo;
+};
+
+/* "2026-11-23T10:00:00.123Z"; buf of at least 32 bytes. */
+void audit_format_time(int64_t ts_ms, char *buf, size_t len);
+
+/*
+ * One JSON object and "\n". Strings are escaped (quotes, backslash, control
+ * characters as \u00XX, invalid UTF-8 bytes as U+FFFD). Returns the length,
+ * or -1 if the record does not fit in len.
+ */
+int audit_format_record(const struct ag_audit_record *r, char *buf, size_t len);
+
+struct ag_audit_log;
+
+/* target: a file path (opened O_WRONLY|O_APPEND|O_CREAT, 0640) or "syslog:FACILITY". */
+struct ag_audit_log *audit_log_open(const char *target, const char **why);
+/* One write() per record, so concurrent writers never interleave lines. 0 ok, -1 errno set. */
+int audit_log_write(struct ag_audit_log *log, const struct ag_audit_record *r);
+/* Reopen the file (logrotate, SIGUSR1); on failure the old descriptor stays. */
+int audit_log_reopen(struct ag_audit_log *log);
+void audit_log_close(struct ag_audit_log *log);
+
+#endif

@@ -1,0 +1,35 @@
+# libauthgate: the policy core. Pure C: no sockets, no event loop, no libmilter.
+noinst_LIBRARIES += policy/libauthgate.a
+policy_libauthgate_a_SOURCES = \
+	policy/config.c policy/config.h \
+	policy/net.c policy/net.h \
+	policy/address.c policy/address.h \
+	policy/decide.c policy/decide.h \
+	policy/reply.c policy/reply.h \
+	policy/audit.c policy/audit.h
+policy_libauthgate_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
+
+POLICY_LIBS = policy/libauthgate.a $(INIH_LIBS)
+
+# Unit tests, one per module (TAP).
+POLICY_TESTS = \
+	tests/test_policy_config \
+	tests/test_policy_net \
+	tests/test_policy_address \
+	tests/test_policy_decide \
+	tests/test_policy_reply \
+	tests/test_policy_audit
+check_PROGRAMS += $(POLICY_TESTS)
+TESTS += $(POLICY_TESTS)
+tests_test_policy_config_SOURCES = tests/test_policy_config.c tests/tap.h
+tests_test_policy_config_LDADD = $(POLICY_LIBS)
+tests_test_policy_net_SOURCES = tests/test_policy_net.c tests/tap.h
+tests_test_policy_net_LDADD = $(POLICY_LIBS)
+tests_test_policy_address_SOURCES = tests/test_policy_address.c tests/tap.h
+tests_test_policy_address_LDADD = $(POLICY_LIBS)
+tests_test_policy_decide_SOURCES = tests/test_policy_decide.c tests/tap.h
+tests_test_policy_decide_LDADD = $(POLICY_LIBS)
+tests_test_policy_reply_SOURCES = tests/test_policy_reply.c tests/tap.h
+tests_test_policy_reply_LDADD = $(POLICY_LIBS)
+tests_test_policy_audit_SOURCES = tests/test_policy_audit.c tests/tap.h
+tests_test_policy_audit_LDADD = $(POLICY_LIBS)

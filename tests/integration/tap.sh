@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# tap.sh: TAP helpers for integration scenarios; source it, call ok/fail, end with tap_done.
+# Each scenario is a standalone script printing TAP; tests/integration/run counts them all.
+
+TAP_N=0
+TAP_FAILED=0
+
+ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION  e.g.  ok $? "delivered"
+	local status=$1
+	shift
+	TAP_N=$((TAP_N + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok $TAP_N - $*"
+	else
+		TAP_FAILED=$((TAP_FAILED + 1))
+		echo "not ok $TAP_N - $*"
+	fi
+}
+
+# check DESCRIPTION -- COMMAND...: runs the command, ok if it exits 0.
+check() {
+	local desc=$1
+	shift
+	[ "${1:-}" = "--" ] && shift
+	if "$@" >/dev/null 2>&1; then ok 0 "$desc"; else ok 1 "$desc"; fi
+}
+
+skip_all() { # the whole scenario cannot run here: say why (counted as skipped)
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+diag() { printf '# %s\n' "$*"; }
+
+tap_done() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now (bounded tries).
+free_port() {
+	local p i
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM % 30000)))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.
+wait_port() {
+	local p=$1 t=${2:-10} i
+	for i in $(seq 1 $((t * 10))); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_for SECONDS COMMAND...: until the command succeeds.
+wait_for() {
+	local t=$1 i
+	shift
+	for i in $(seq 1 $((t * 10))); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
