@@ -188,7 +188,7 @@ static void jb_field(struct jbuf *b, const char *key, const char *value)
 
 int audit_format_record(const struct ag_audit_record *r, char *buf, size_t len)
 {
-	struct jbuf b = { buf, len, 0, false };
+	struct jbuf b = {buf, len, 0, false};
 	char ts[32], num[24];
 	size_t i;
 	bool first = true;
@@ -240,9 +240,9 @@ int audit_format_record(const struct ag_audit_record *r, char *buf, size_t len)
 }
 
 struct ag_audit_log {
-	int fd;           /* -1 for syslog */
-	int facility;     /* syslog only */
-	char *path;       /* file only: reopened on logrotate */
+	int fd;	      /* -1 for syslog */
+	int facility; /* syslog only */
+	char *path;   /* file only: reopened on logrotate */
 	pthread_mutex_t reopen_lock;
 };
 
@@ -250,10 +250,9 @@ static const struct {
 	const char *name;
 	int facility;
 } audit_facilities[] = {
-	{ "mail", LOG_MAIL },	  { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+    {"mail", LOG_MAIL},	    {"daemon", LOG_DAEMON}, {"user", LOG_USER},	    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 static int audit_open_file(const char *path)
@@ -331,8 +330,8 @@ static int audit_format_fitting(const struct ag_audit_record *r, char *buf, size
 	cut = *r;
 	if (r->reason != NULL && r->reason[0] != '\0') {
 		n = snprintf(reason, sizeof(reason), "%s; %s", r->reason, AUDIT_REASON_TRUNCATED);
-		cut.reason = (n < 0 || (size_t)n >= sizeof(reason)) ? AUDIT_REASON_TRUNCATED
-								   : reason;
+		cut.reason =
+		    (n < 0 || (size_t)n >= sizeof(reason)) ? AUDIT_REASON_TRUNCATED : reason;
 	} else {
 		cut.reason = AUDIT_REASON_TRUNCATED;
 	}

@@ -127,7 +127,6 @@ static int net_parse_v6(const char *s, size_t len, uint8_t out[16], const char *
 				return -1;
 			groups[ngroups++] = (uint16_t)(out[0] << 8 | out[1]);
 			groups[ngroups++] = (uint16_t)(out[2] << 8 | out[3]);
-			p = len;
 			break;
 		}
 		if (p == start) {
