@@ -1,0 +1,1 @@
+# bench/: load client and peers (scripts/bench).

@@ -1,0 +1,1 @@
+# tests/hardening.mk: unit tests for the hardening modules.
