@@ -1,8 +1,9 @@
 # libauthgate: the policy core. Pure C: no sockets, no event loop, no libmilter.
 noinst_LIBRARIES += policy/libauthgate.a
 policy_libauthgate_a_SOURCES = \
-	policy/config.c policy/config.h \
-	policy/net.c policy/net.h \
+	policy/config.c policy/config.h policy/config_priv.h \
+	policy/config_value.c policy/config_keys.c \
+	policy/net.c policy/net.h policy/match.c \
 	policy/address.c policy/address.h \
 	policy/decide.c policy/decide.h \
 	policy/reply.c policy/reply.h \
