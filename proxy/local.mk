@@ -1,1 +1,37 @@
-# proxy: filled in by its issue.
+# authgate-proxy: the TLS submission proxy (465 implicit TLS, 587 STARTTLS) in front of Postfix.
+sbin_PROGRAMS += proxy/authgate-proxy
+proxy_authgate_proxy_SOURCES = \
+	proxy/main.c proxy/server.h \
+	proxy/listener.c proxy/listener.h \
+	proxy/tls.c proxy/tls.h \
+	proxy/log.c proxy/log.h \
+	proxy/session.c proxy/session.h \
+	proxy/session_cmd.c \
+	proxy/session_auth.c \
+	proxy/session_data.c \
+	proxy/relay.c proxy/relay.h \
+	proxy/smtp_parse.c proxy/smtp_parse.h \
+	proxy/auth.c proxy/auth.h \
+	proxy/msgfilter.c proxy/msgfilter.h \
+	proxy/xclient.c proxy/xclient.h \
+	proxy/privsep.c proxy/privsep.h \
+	proxy/privsep_proc.c proxy/privsep_proc.h
+proxy_authgate_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
+	-DAG_VERSION='"$(PACKAGE_VERSION)"'
+proxy_authgate_proxy_LDADD = $(POLICY_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)
+
+# Unit tests of the pure parts (TAP).
+PROXY_TESTS = \
+	tests/test_proxy_parse \
+	tests/test_proxy_auth \
+	tests/test_proxy_msgfilter \
+	tests/test_proxy_xclient
+check_PROGRAMS += $(PROXY_TESTS)
+TESTS += $(PROXY_TESTS)
+tests_test_proxy_parse_SOURCES = tests/test_proxy_parse.c tests/tap.h \
+	proxy/smtp_parse.c proxy/smtp_parse.h
+tests_test_proxy_auth_SOURCES = tests/test_proxy_auth.c tests/tap.h proxy/auth.c proxy/auth.h
+tests_test_proxy_msgfilter_SOURCES = tests/test_proxy_msgfilter.c tests/tap.h \
+	proxy/msgfilter.c proxy/msgfilter.h
+tests_test_proxy_xclient_SOURCES = tests/test_proxy_xclient.c tests/tap.h \
+	proxy/xclient.c proxy/xclient.h

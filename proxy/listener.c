@@ -1,0 +1,135 @@
+/* listener.c: the 465 (implicit TLS) and 587 (STARTTLS) listening sockets. */
+#include "listener.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "policy/config.h"
+#include "log.h"
+#include "session.h"
+
+#define LISTEN_BACKLOG 128
+/* Past twice the limit we do not even say why: a flood gets no TLS handshake. */
+#define OVERLOAD_FACTOR 2
+
+int listener_bind(const struct ag_hostport *hp, char *why, size_t whylen)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int fd = -1, on = 1, rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", hp->port);
+	rc = getaddrinfo(hp->host[0] ? hp->host : NULL, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(why, whylen, "%s:%u: %s", hp->host, hp->port, gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(why, whylen, "socket: %s", strerror(errno));
+		goto out;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+		snprintf(why, whylen, "%s:%u: %s", hp->host, hp->port, strerror(errno));
+		close(fd);
+		fd = -1;
+		goto out;
+	}
+	evutil_make_socket_nonblocking(fd);
+out:
+	freeaddrinfo(res);
+	return fd;
+}
+
+static unsigned count_from_ip(const struct proxy_server *srv, const struct ag_ip *ip)
+{
+	unsigned n = 0;
+
+	for (const struct proxy_session *s = srv->sessions; s != NULL; s = s->next)
+		if (memcmp(s->ip.addr, ip->addr, sizeof(ip->addr)) == 0)
+			n++;
+	return n;
+}
+
+static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+			    int salen, void *arg)
+{
+	struct proxy_server *srv = arg;
+	enum listener_kind kind = srv->listener[LISTENER_SMTPS] == l ? LISTENER_SMTPS
+								     : LISTENER_SUBMISSION;
+	const struct ag_config *cfg = srv->cfg;
+	struct ag_ip ip;
+	const char *limit = NULL;
+
+	if (session_addr_from_sockaddr(sa, salen, &ip, NULL) < 0) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (srv->draining) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (cfg->max_connections > 0 && srv->nsessions >= cfg->max_connections)
+		limit = "max_connections";
+	else if (cfg->max_connections_per_ip > 0 &&
+		 count_from_ip(srv, &ip) >= cfg->max_connections_per_ip)
+		limit = "max_connections_per_ip";
+	if (limit != NULL && cfg->max_connections > 0 &&
+	    srv->nsessions >= OVERLOAD_FACTOR * cfg->max_connections) {
+		evutil_closesocket(fd);
+		return;
+	}
+	/* Replies are small and each must go out now, not wait for an ACK (Nagle). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	session_new(srv, fd, sa, salen, kind, limit);
+}
+
+static void listener_error(struct evconnlistener *l, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)l;
+	(void)arg;
+	/* EMFILE and friends: log and keep going, libevent retries on the next event. */
+	log_msg(LOG_ERR, NULL, "accept: %s", evutil_socket_error_to_string(err));
+}
+
+int listener_attach(struct proxy_server *srv, enum listener_kind kind)
+{
+	if (srv->listen_fd[kind] < 0)
+		return 0;
+	srv->listener[kind] = evconnlistener_new(srv->base, listener_accept, srv,
+						 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+						 srv->listen_fd[kind]);
+	if (srv->listener[kind] == NULL)
+		return -1;
+	evconnlistener_set_error_cb(srv->listener[kind], listener_error);
+	return 0;
+}
+
+void listener_close_all(struct proxy_server *srv)
+{
+	for (int k = 0; k < LISTENER_COUNT; k++) {
+		if (srv->listener[k] != NULL) {
+			evconnlistener_free(srv->listener[k]);
+			srv->listener[k] = NULL;
+		} else if (srv->listen_fd[k] >= 0) {
+			close(srv->listen_fd[k]);
+		}
+		srv->listen_fd[k] = -1;
+	}
+}

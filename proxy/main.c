@@ -1,0 +1,327 @@
+/* main.c: authgate-proxy: flags, startup as root, privilege drop, signals, the event loop. */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "audit.h"
+#include "policy/config.h"
+#include "listener.h"
+#include "log.h"
+#include "privsep.h"
+#include "server.h"
+#include "session.h"
+#include "tls.h"
+
+#ifndef AG_VERSION
+#define AG_VERSION "unknown"
+#endif
+
+#define DEFAULT_SHUTDOWN_GRACE 30
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: authgate-proxy [-f] [-t [-n]] [-V] [-c FILE]\n");
+	exit(2);
+}
+
+/* Drop root for good; the PAM process (already forked) keeps it. */
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0; /* started unprivileged: nothing to drop */
+	if (user == NULL || user[0] == '\0') {
+		log_msg(LOG_ERR, NULL, "no user configured to run as");
+		return -1;
+	}
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		log_msg(LOG_ERR, NULL, "user \"%s\" does not exist", user);
+		return -1;
+	}
+	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		log_msg(LOG_ERR, NULL, "cannot become %s: %s", user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		log_msg(LOG_ERR, NULL, "privileges could be regained after dropping them");
+		return -1;
+	}
+	return 0;
+}
+
+static void warn_restart(const char *what, const char *a, const char *b)
+{
+	if ((a == NULL) != (b == NULL) || (a && b && strcmp(a, b) != 0))
+		log_msg(LOG_WARNING, NULL, "reload: %s changed; takes effect after a restart", what);
+}
+
+static void server_reload(struct proxy_server *srv)
+{
+	struct ag_config_error err;
+	struct ag_config *cfg;
+	char tlserr[512];
+	SSL_CTX *ctx;
+
+	memset(&err, 0, sizeof(err));
+	cfg = config_load(srv->config_path, &err);
+	if (cfg == NULL) {
+		log_msg(LOG_ERR, NULL, "reload refused, keeping the running configuration: %s",
+			err.msg);
+		return;
+	}
+	ctx = tls_ctx_new(cfg, tlserr, sizeof(tlserr));
+	if (ctx == NULL) {
+		log_msg(LOG_ERR, NULL, "reload refused, keeping the running configuration: %s",
+			tlserr);
+		config_unref(cfg);
+		return;
+	}
+	warn_restart("user", srv->cfg->user, cfg->user);
+	warn_restart("pam_service", srv->cfg->pam_service, cfg->pam_service);
+	warn_restart("audit_log", srv->cfg->audit_log, cfg->audit_log);
+	if (srv->cfg->has_listen_smtps != cfg->has_listen_smtps ||
+	    srv->cfg->has_listen_submission != cfg->has_listen_submission ||
+	    memcmp(&srv->cfg->listen_smtps, &cfg->listen_smtps, sizeof(cfg->listen_smtps)) != 0 ||
+	    memcmp(&srv->cfg->listen_submission, &cfg->listen_submission,
+		   sizeof(cfg->listen_submission)) != 0)
+		log_msg(LOG_WARNING, NULL, "reload: listen addresses changed; takes effect after a "
+					   "restart");
+	/* Running sessions keep the snapshot (and TLS context) they started with. */
+	config_unref(srv->cfg);
+	srv->cfg = cfg;
+	SSL_CTX_free(srv->ssl_ctx);
+	srv->ssl_ctx = ctx;
+	log_msg(LOG_INFO, NULL, "configuration reloaded from %s", srv->config_path);
+}
+
+static void grace_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	log_msg(LOG_NOTICE, NULL, "shutdown grace over: closing %u sessions", srv->nsessions);
+	while (srv->sessions != NULL)
+		session_free(srv->sessions);
+	event_base_loopexit(srv->base, NULL);
+}
+
+static void server_drain(struct proxy_server *srv)
+{
+	struct timeval tv = { srv->cfg->shutdown_grace, 0 };
+
+	if (srv->draining)
+		return;
+	srv->draining = true;
+	log_msg(LOG_INFO, NULL, "shutting down: %u sessions to finish", srv->nsessions);
+	listener_close_all(srv);
+	session_drain_all(srv);
+	if (srv->nsessions == 0) {
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	if (tv.tv_sec == 0)
+		tv.tv_sec = DEFAULT_SHUTDOWN_GRACE;
+	srv->grace_timer = evtimer_new(srv->base, grace_expired, srv);
+	if (srv->grace_timer == NULL || evtimer_add(srv->grace_timer, &tv) < 0)
+		grace_expired(-1, 0, srv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct proxy_server *srv = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGHUP:
+		server_reload(srv);
+		break;
+	case SIGUSR1:
+		if (audit_log_reopen(srv->audit) < 0)
+			log_msg(LOG_ERR, NULL, "audit log reopen failed: %s", strerror(errno));
+		else
+			log_msg(LOG_INFO, NULL, "audit log reopened");
+		break;
+	default:
+		server_drain(srv);
+		break;
+	}
+}
+
+static int server_bind(struct proxy_server *srv)
+{
+	char why[512];
+
+	srv->listen_fd[LISTENER_SMTPS] = srv->listen_fd[LISTENER_SUBMISSION] = -1;
+	if (srv->cfg->has_listen_smtps) {
+		srv->listen_fd[LISTENER_SMTPS] = listener_bind(&srv->cfg->listen_smtps, why,
+							       sizeof(why));
+		if (srv->listen_fd[LISTENER_SMTPS] < 0) {
+			log_msg(LOG_ERR, NULL, "listen_smtps: %s", why);
+			return -1;
+		}
+	}
+	if (srv->cfg->has_listen_submission) {
+		srv->listen_fd[LISTENER_SUBMISSION] =
+			listener_bind(&srv->cfg->listen_submission, why, sizeof(why));
+		if (srv->listen_fd[LISTENER_SUBMISSION] < 0) {
+			log_msg(LOG_ERR, NULL, "listen_submission: %s", why);
+			return -1;
+		}
+	}
+	if (srv->listen_fd[LISTENER_SMTPS] < 0 && srv->listen_fd[LISTENER_SUBMISSION] < 0) {
+		log_msg(LOG_ERR, NULL, "neither listen_smtps nor listen_submission is set");
+		return -1;
+	}
+	return 0;
+}
+
+static int server_run(struct proxy_server *srv)
+{
+	static const int sigs[] = { SIGHUP, SIGUSR1, SIGTERM, SIGINT };
+	struct event *sigev[sizeof(sigs) / sizeof(sigs[0])] = { NULL };
+	int rc = 1;
+
+	srv->base = event_base_new();
+	if (srv->base == NULL) {
+		log_msg(LOG_ERR, NULL, "cannot create the event loop");
+		return 1;
+	}
+	srv->dns = evdns_base_new(srv->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	if (srv->dns == NULL) /* no resolv.conf: numeric backends still work */
+		srv->dns = evdns_base_new(srv->base, 0);
+	if (srv->ps != NULL && privsep_attach(srv->ps, srv->base) < 0) {
+		log_msg(LOG_ERR, NULL, "cannot attach the authentication process");
+		goto out;
+	}
+	for (int k = 0; k < LISTENER_COUNT; k++) {
+		if (listener_attach(srv, (enum listener_kind)k) < 0) {
+			log_msg(LOG_ERR, NULL, "cannot listen");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigev[i] = evsignal_new(srv->base, sigs[i], on_signal, srv);
+		if (sigev[i] == NULL || evsignal_add(sigev[i], NULL) < 0) {
+			log_msg(LOG_ERR, NULL, "cannot install signal handlers");
+			goto out;
+		}
+	}
+	log_msg(LOG_INFO, NULL, "authgate-proxy %s started", AG_VERSION);
+	event_base_dispatch(srv->base);
+	log_msg(LOG_INFO, NULL, "authgate-proxy stopped");
+	rc = 0;
+out:
+	while (srv->sessions != NULL)
+		session_free(srv->sessions);
+	listener_close_all(srv);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigev[i])
+			event_free(sigev[i]);
+	if (srv->grace_timer)
+		event_free(srv->grace_timer);
+	if (srv->dns)
+		evdns_base_free(srv->dns, 0);
+	event_base_free(srv->base);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct proxy_server srv;
+	struct ag_config_error err;
+	const char *why = NULL;
+	char tlserr[512];
+	bool check = false, dump = false;
+	int opt, rc;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.config_path = AG_DEFAULT_CONFIG;
+	while ((opt = getopt(argc, argv, "c:fntV")) != -1) {
+		switch (opt) {
+		case 'c':
+			srv.config_path = optarg;
+			break;
+		case 'f':
+			srv.foreground = true;
+			break;
+		case 'n':
+			dump = true;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'V':
+			printf("authgate-proxy %s\n", AG_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (dump && !check))
+		usage();
+
+	memset(&err, 0, sizeof(err));
+	srv.cfg = config_load(srv.config_path, &err);
+	if (srv.cfg == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	if (check) {
+		if (dump)
+			config_dump(srv.cfg, stdout);
+		else
+			printf("ok\n");
+		config_unref(srv.cfg);
+		return 0;
+	}
+
+	log_init("authgate-proxy", srv.foreground);
+	signal(SIGPIPE, SIG_IGN);
+	srv.audit = audit_log_open(srv.cfg->audit_log, &why);
+	if (srv.audit == NULL) {
+		log_msg(LOG_ERR, NULL, "audit_log %s: %s", srv.cfg->audit_log,
+			why ? why : strerror(errno));
+		return 1;
+	}
+	/* Keys are read as root: they need not be readable by the unprivileged user. */
+	srv.ssl_ctx = tls_ctx_new(srv.cfg, tlserr, sizeof(tlserr));
+	if (srv.ssl_ctx == NULL) {
+		log_msg(LOG_ERR, NULL, "TLS: %s", tlserr);
+		return 1;
+	}
+	if (server_bind(&srv) < 0)
+		return 1;
+	if (!srv.foreground && daemon(0, 0) < 0) {
+		log_msg(LOG_ERR, NULL, "daemon: %s", strerror(errno));
+		return 1;
+	}
+	srv.ps = privsep_start(srv.cfg->pam_service, srv.cfg->auth_workers, &why);
+	if (srv.ps == NULL) {
+		log_msg(LOG_ERR, NULL, "cannot start the authentication process: %s",
+			why ? why : "unknown error");
+		return 1;
+	}
+	if (drop_privileges(srv.cfg->user) < 0) {
+		privsep_stop(srv.ps);
+		return 1;
+	}
+	rc = server_run(&srv);
+	privsep_stop(srv.ps);
+	audit_log_close(srv.audit);
+	SSL_CTX_free(srv.ssl_ctx);
+	config_unref(srv.cfg);
+	return rc;
+}

@@ -1,0 +1,563 @@
+/*
+ * relay.c: the backend side: one SMTP client connection to the first backend that answers.
+ *
+ * One backend connection per client transaction: opened at MAIL FROM, QUIT
+ * after the reply to the final "." (or at RSET). XCLIENT identity belongs to
+ * a connection, and a fresh connection per transaction keeps one client's
+ * transactions from ever sharing state; the cost is a loopback connect per
+ * message. Failover to the next backend happens only before the backend has
+ * accepted anything (connect, greeting, EHLO, XCLIENT, no reply to MAIL);
+ * a backend lost later gives the client 451 4.4.1 and nothing is delivered
+ * because the final "." was never sent.
+ */
+#include "relay.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+
+#include "policy/config.h"
+#include "log.h"
+#include "reply.h"
+#include "server.h"
+#include "smtp_parse.h"
+#include "xclient.h"
+
+#define RELAY_HIGH_WATER (1024 * 1024)
+#define RELAY_MAX_PENDING_LINE 65536 /* a backend line without CRLF beyond this is an error */
+#define RELAY_QUIT_TIMEOUT 10
+
+enum relay_state {
+	RS_IDLE = 0,
+	RS_CONNECTING,
+	RS_GREETING,
+	RS_EHLO,
+	RS_XCLIENT,
+	RS_EHLO2, /* EHLO again after XCLIENT's 220 */
+	RS_MAIL,
+	RS_READY, /* between commands of the transaction */
+	RS_RCPT,
+	RS_DATA,
+	RS_STREAM,
+	RS_END,
+	RS_QUIT,
+	RS_DEAD,
+};
+
+struct relay {
+	struct proxy_server *srv;
+	const struct ag_config *cfg;
+	struct relay_client cl;
+	char sid[32]; /* our copy: a detached relay outlives its session */
+	relay_cb cb;
+	void *arg;
+
+	struct bufferevent *bev;
+	struct event *timer;
+	struct event *done_ev; /* delivers results from the event loop */
+	enum relay_state state;
+	size_t backend;        /* index into cfg->backends */
+	char backend_name[AG_MAX_HOST + 16];
+
+	bool ext_xclient, ext_size, ext_8bitmime;
+	char xclient_names[256];
+	struct xclient_cmds xc;
+	size_t xc_next;
+
+	char mail_from[600]; /* "MAIL FROM:<...>" without the parameters */
+	uint64_t size;
+	bool body_8bit;
+
+	char reply[RELAY_MAX_REPLY];
+	size_t reply_len;
+
+	bool drain_wanted;
+	bool detached; /* the session is gone; we only QUIT */
+	/* the result waiting in done_ev */
+	enum relay_step done_step;
+	int done_code;
+	char done_reply[RELAY_MAX_REPLY];
+};
+
+static void relay_connect_next(struct relay *r);
+
+static void relay_destroy(struct relay *r)
+{
+	if (r->bev)
+		bufferevent_free(r->bev);
+	if (r->timer)
+		event_free(r->timer);
+	if (r->done_ev)
+		event_free(r->done_ev);
+	free(r);
+}
+
+static void relay_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay *r = arg;
+	char reply[RELAY_MAX_REPLY];
+
+	(void)fd;
+	(void)what;
+	memcpy(reply, r->done_reply, sizeof(reply));
+	/* Last thing we do: the callback may free r. */
+	r->cb(r->arg, r->done_step, r->done_code, reply);
+}
+
+static void relay_complete(struct relay *r, enum relay_step step, int code, const char *reply)
+{
+	r->done_step = step;
+	r->done_code = code;
+	snprintf(r->done_reply, sizeof(r->done_reply), "%s", reply);
+	event_active(r->done_ev, EV_TIMEOUT, 0);
+}
+
+static void relay_complete_451(struct relay *r, enum relay_step step)
+{
+	char buf[256];
+
+	if (reply_format(r->cfg, AG_REPLY_NO_BACKEND, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "451 4.4.1 Try again later");
+	relay_complete(r, step, 451, buf);
+}
+
+static void relay_arm(struct relay *r, unsigned seconds)
+{
+	struct timeval tv = { seconds ? (time_t)seconds : 60, 0 };
+
+	evtimer_add(r->timer, &tv);
+}
+
+static void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n > sizeof(buf) - 3)
+		n = 0;
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	r->state = next;
+	r->reply_len = 0;
+	r->reply[0] = '\0';
+	bufferevent_write(r->bev, buf, (size_t)n);
+	relay_arm(r, r->cfg->timeout_backend);
+}
+
+static bool relay_before_mail_accepted(const struct relay *r)
+{
+	return r->state >= RS_CONNECTING && r->state <= RS_MAIL;
+}
+
+/* This backend is no use: next one while nothing was accepted, else 451 for what waits. */
+static void relay_fail(struct relay *r, const char *why)
+{
+	enum relay_state st = r->state;
+
+	log_msg(LOG_WARNING, r->cl.session_id, "backend %s: %s", r->backend_name, why);
+	if (r->bev) {
+		bufferevent_free(r->bev);
+		r->bev = NULL;
+	}
+	evtimer_del(r->timer);
+	if (r->detached) {
+		relay_destroy(r);
+		return;
+	}
+	if (relay_before_mail_accepted(r)) {
+		r->backend++;
+		relay_connect_next(r);
+		return;
+	}
+	r->state = RS_DEAD;
+	switch (st) {
+	case RS_RCPT:
+		relay_complete_451(r, RELAY_STEP_RCPT);
+		break;
+	case RS_DATA:
+		relay_complete_451(r, RELAY_STEP_DATA);
+		break;
+	case RS_END:
+		relay_complete_451(r, RELAY_STEP_END);
+		break;
+	case RS_STREAM:
+		if (r->drain_wanted) {
+			r->drain_wanted = false;
+			relay_complete(r, RELAY_STEP_DRAINED, 451, "");
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void relay_capability(struct relay *r, const char *line, size_t len)
+{
+	const char *kw = line + 4;
+	size_t kwlen = len > 4 ? len - 4 : 0;
+
+	if (len < 4)
+		return;
+	if (kwlen >= 7 && strncasecmp(kw, "XCLIENT", 7) == 0 && (kwlen == 7 || kw[7] == ' ')) {
+		r->ext_xclient = true;
+		snprintf(r->xclient_names, sizeof(r->xclient_names), "%.*s",
+			 kwlen > 8 ? (int)(kwlen - 8) : 0, kw + 8);
+	} else if (kwlen >= 4 && strncasecmp(kw, "SIZE", 4) == 0 && (kwlen == 4 || kw[4] == ' ')) {
+		r->ext_size = true;
+	} else if (kwlen == 8 && strncasecmp(kw, "8BITMIME", 8) == 0) {
+		r->ext_8bitmime = true;
+	}
+}
+
+static void relay_send_mail(struct relay *r)
+{
+	char params[64] = "";
+	size_t n = 0;
+
+	if (r->ext_size && r->size > 0)
+		n += (size_t)snprintf(params + n, sizeof(params) - n, " SIZE=%llu",
+				      (unsigned long long)r->size);
+	if (r->ext_8bitmime && r->body_8bit)
+		snprintf(params + n, sizeof(params) - n, " BODY=8BITMIME");
+	relay_send(r, RS_MAIL, "%s%s", r->mail_from, params);
+}
+
+static int relay_build_xclient(struct relay *r)
+{
+	char addr[64], port[8];
+	const char *helo = r->cl.helo;
+	const char *why = NULL;
+
+	snprintf(addr, sizeof(addr), "%s%s", r->cl.client_ipv6 ? "IPV6:" : "", r->cl.client_ip);
+	snprintf(port, sizeof(port), "%u", r->cl.client_port);
+	/* A HELO too long to fit XCLIENT's line is not worth failing the mail for. */
+	if (helo == NULL || helo[0] == '\0' || strlen(helo) > 255)
+		helo = NULL;
+	const struct xclient_attr attrs[] = {
+		{ "LOGIN", r->cl.login },
+		{ "HELO", helo },
+		{ "PROTO", "ESMTP" },
+		{ "PORT", port },
+		{ "NAME", NULL }, /* we do no DNS lookups for clients */
+		{ "ADDR", addr },
+	};
+
+	if (xclient_build(r->xclient_names, attrs, sizeof(attrs) / sizeof(attrs[0]), &r->xc,
+			  &why) < 0) {
+		log_msg(LOG_ERR, r->cl.session_id, "XCLIENT: %s", why);
+		return -1;
+	}
+	r->xc_next = 0;
+	return 0;
+}
+
+/* A complete reply (all its lines) in r->reply: the next step of the dialogue. */
+static void relay_reply_done(struct relay *r, int code)
+{
+	char what[RELAY_MAX_REPLY + 64];
+
+	evtimer_del(r->timer);
+	switch (r->state) {
+	case RS_GREETING:
+		if (code != 220)
+			goto refused;
+		relay_send(r, RS_EHLO, "EHLO %s", r->cfg->hostname);
+		break;
+	case RS_EHLO:
+	case RS_EHLO2:
+		if (code != 250)
+			goto refused;
+		if (r->state == RS_EHLO && r->cfg->backend_xclient && r->ext_xclient) {
+			if (relay_build_xclient(r) < 0 || r->xc.n == 0) {
+				relay_fail(r, "cannot build XCLIENT");
+				return;
+			}
+			relay_send(r, RS_XCLIENT, "%s", r->xc.line[r->xc_next++]);
+			break;
+		}
+		relay_send_mail(r);
+		break;
+	case RS_XCLIENT:
+		/* Postfix greets anew with 220; smtp-sink and others say 250. */
+		if (code / 100 != 2)
+			goto refused;
+		if (r->xc_next < r->xc.n) {
+			relay_send(r, RS_XCLIENT, "%s", r->xc.line[r->xc_next++]);
+			break;
+		}
+		/* XCLIENT_README: the session starts over; EHLO again. */
+		r->ext_size = r->ext_8bitmime = r->ext_xclient = false;
+		relay_send(r, RS_EHLO2, "EHLO %s", r->cfg->hostname);
+		break;
+	case RS_MAIL:
+		r->state = RS_READY;
+		relay_complete(r, RELAY_STEP_MAIL, code, r->reply);
+		break;
+	case RS_RCPT:
+		r->state = RS_READY;
+		relay_complete(r, RELAY_STEP_RCPT, code, r->reply);
+		break;
+	case RS_DATA:
+		r->state = code == 354 ? RS_STREAM : RS_READY;
+		relay_complete(r, RELAY_STEP_DATA, code, r->reply);
+		break;
+	case RS_END:
+		r->state = RS_READY;
+		relay_complete(r, RELAY_STEP_END, code, r->reply);
+		break;
+	case RS_QUIT:
+		relay_destroy(r);
+		break;
+	default:
+		/* Unsolicited (e.g. 421 before closing): the close that follows decides. */
+		log_msg(LOG_NOTICE, r->cl.session_id, "backend %s: unexpected reply: %.200s",
+			r->backend_name, r->reply);
+		break;
+	}
+	return;
+refused:
+	snprintf(what, sizeof(what), "refused: %s", r->reply);
+	relay_fail(r, what);
+}
+
+static void relay_readcb(struct bufferevent *bev, void *arg)
+{
+	struct relay *r = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line;
+	size_t n;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) != NULL) {
+		int code;
+		bool last;
+		enum relay_state before = r->state;
+
+		if (smtp_reply_parse(line, n, &code, &last) < 0) {
+			free(line);
+			relay_fail(r, "malformed reply");
+			return;
+		}
+		if (r->state == RS_EHLO || r->state == RS_EHLO2)
+			relay_capability(r, line, n);
+		if (r->reply_len + n + 3 <= sizeof(r->reply)) {
+			if (r->reply_len > 0) {
+				memcpy(r->reply + r->reply_len, "\r\n", 2);
+				r->reply_len += 2;
+			}
+			memcpy(r->reply + r->reply_len, line, n);
+			r->reply_len += n;
+			r->reply[r->reply_len] = '\0';
+		}
+		free(line);
+		if (!last)
+			continue;
+		relay_reply_done(r, code);
+		/* relay_fail may have moved to another backend, or RS_QUIT freed us. */
+		if (before == RS_QUIT || r->bev != bev)
+			return;
+	}
+	if (evbuffer_get_length(in) > RELAY_MAX_PENDING_LINE)
+		relay_fail(r, "reply line too long");
+}
+
+static void relay_writecb(struct bufferevent *bev, void *arg)
+{
+	struct relay *r = arg;
+
+	(void)bev;
+	if (r->drain_wanted) {
+		r->drain_wanted = false;
+		evtimer_del(r->timer);
+		relay_complete(r, RELAY_STEP_DRAINED, 0, "");
+	}
+}
+
+static void relay_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay *r = arg;
+	char why[256];
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		r->state = RS_GREETING;
+		relay_arm(r, r->cfg->timeout_backend);
+		return;
+	}
+	if (r->state == RS_QUIT) {
+		relay_destroy(r);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		int dnserr = bufferevent_socket_get_dns_error(bev);
+
+		if (dnserr != 0)
+			snprintf(why, sizeof(why), "lookup failed: %s", evutil_gai_strerror(dnserr));
+		else
+			snprintf(why, sizeof(why), "%s",
+				 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	} else {
+		snprintf(why, sizeof(why), "connection closed");
+	}
+	relay_fail(r, why);
+}
+
+static void relay_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->state == RS_QUIT) {
+		relay_destroy(r);
+		return;
+	}
+	relay_fail(r, r->state == RS_CONNECTING ? "connect timeout" : "timeout");
+}
+
+static void relay_connect_next(struct relay *r)
+{
+	const struct ag_hostport *hp;
+
+	if (r->backend >= r->cfg->nbackends) {
+		log_msg(LOG_ERR, r->cl.session_id, "no backend reachable");
+		r->state = RS_DEAD;
+		r->backend_name[0] = '\0';
+		relay_complete_451(r, RELAY_STEP_MAIL);
+		return;
+	}
+	hp = &r->cfg->backends[r->backend];
+	snprintf(r->backend_name, sizeof(r->backend_name), strchr(hp->host, ':') ? "[%s]:%u" : "%s:%u",
+		 hp->host, hp->port);
+	r->ext_xclient = r->ext_size = r->ext_8bitmime = false;
+	r->bev = bufferevent_socket_new(r->srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (r->bev == NULL) {
+		r->state = RS_CONNECTING;
+		relay_fail(r, "out of memory");
+		return;
+	}
+	bufferevent_setcb(r->bev, relay_readcb, relay_writecb, relay_eventcb, r);
+	bufferevent_enable(r->bev, EV_READ | EV_WRITE);
+	r->state = RS_CONNECTING;
+	relay_arm(r, r->cfg->timeout_connect);
+	if (bufferevent_socket_connect_hostname(r->bev, r->srv->dns, AF_UNSPEC, hp->host,
+						hp->port) < 0)
+		relay_fail(r, "cannot connect");
+}
+
+struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
+			const struct relay_client *cl, relay_cb cb, void *arg)
+{
+	struct relay *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->srv = srv;
+	r->cfg = cfg;
+	r->cl = *cl;
+	snprintf(r->sid, sizeof(r->sid), "%s", cl->session_id ? cl->session_id : "-");
+	r->cl.session_id = r->sid;
+	r->cb = cb;
+	r->arg = arg;
+	r->timer = evtimer_new(srv->base, relay_timeout, r);
+	r->done_ev = event_new(srv->base, -1, 0, relay_done_cb, r);
+	if (r->timer == NULL || r->done_ev == NULL) {
+		relay_destroy(r);
+		return NULL;
+	}
+	return r;
+}
+
+void relay_mail(struct relay *r, const char *from, uint64_t size, bool body_8bit)
+{
+	snprintf(r->mail_from, sizeof(r->mail_from), "MAIL FROM:<%s>", from);
+	r->size = size;
+	r->body_8bit = body_8bit;
+	r->backend = 0;
+	relay_connect_next(r);
+}
+
+void relay_rcpt(struct relay *r, const char *to)
+{
+	if (r->state != RS_READY) {
+		relay_complete_451(r, RELAY_STEP_RCPT);
+		return;
+	}
+	relay_send(r, RS_RCPT, "RCPT TO:<%s>", to);
+}
+
+void relay_data(struct relay *r)
+{
+	if (r->state != RS_READY) {
+		relay_complete_451(r, RELAY_STEP_DATA);
+		return;
+	}
+	relay_send(r, RS_DATA, "DATA");
+}
+
+int relay_write(struct relay *r, const char *data, size_t len)
+{
+	struct evbuffer *out;
+
+	if (r->state != RS_STREAM || r->bev == NULL)
+		return -1;
+	out = bufferevent_get_output(r->bev);
+	evbuffer_add(out, data, len);
+	if (evbuffer_get_length(out) > RELAY_HIGH_WATER) {
+		/* The write callback reports once it is down to half. */
+		bufferevent_setwatermark(r->bev, EV_WRITE, RELAY_HIGH_WATER / 2, 0);
+		r->drain_wanted = true;
+		relay_arm(r, r->cfg->timeout_backend);
+		return 1;
+	}
+	return 0;
+}
+
+void relay_end(struct relay *r)
+{
+	if (r->state != RS_STREAM || r->bev == NULL) {
+		relay_complete_451(r, RELAY_STEP_END);
+		return;
+	}
+	bufferevent_setwatermark(r->bev, EV_WRITE, 0, 0);
+	r->drain_wanted = false;
+	relay_send(r, RS_END, ".");
+}
+
+const char *relay_backend_name(const struct relay *r)
+{
+	return r->backend_name;
+}
+
+void relay_free(struct relay *r)
+{
+	if (r == NULL)
+		return;
+	event_del(r->done_ev);
+	if (r->state == RS_READY && r->bev != NULL) {
+		/*
+		 * Polite end; the backend discards any open envelope. From here
+		 * on nothing of the session (cfg, client strings) may be used.
+		 */
+		r->detached = true;
+		relay_send(r, RS_QUIT, "QUIT");
+		evtimer_del(r->timer);
+		relay_arm(r, RELAY_QUIT_TIMEOUT);
+		return;
+	}
+	relay_destroy(r);
+}

@@ -1,0 +1,54 @@
+/* relay.h: the backend side: one SMTP client connection to the first backend that answers. */
+#ifndef AG_RELAY_H
+#define AG_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct proxy_server;
+struct ag_config;
+
+#define RELAY_MAX_REPLY 2048 /* a backend reply passed back to the client (all its lines) */
+
+/* What the client side needs to tell the backend (XCLIENT). Pointers must outlive the relay. */
+struct relay_client {
+	const char *session_id;
+	const char *login;
+	const char *client_ip;
+	bool client_ipv6;
+	uint16_t client_port;
+	const char *helo;
+};
+
+enum relay_step {
+	RELAY_STEP_MAIL,   /* reply to MAIL (or 451 when no backend could be used) */
+	RELAY_STEP_RCPT,
+	RELAY_STEP_DATA,   /* 354 or the refusal */
+	RELAY_STEP_END,    /* reply to the final "." */
+	RELAY_STEP_DRAINED /* backend output below the low-water mark again */
+};
+
+/*
+ * Results always arrive from the event loop, never from inside the call that
+ * asked: the caller may free the relay from the callback. reply is the
+ * backend's complete reply (lines joined with CRLF, no final CRLF), or ours.
+ */
+typedef void (*relay_cb)(void *arg, enum relay_step step, int code, const char *reply);
+
+struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
+			const struct relay_client *cl, relay_cb cb, void *arg);
+/* Connect (failover in the configured order), greet, XCLIENT, then MAIL FROM:<from>. */
+void relay_mail(struct relay *r, const char *from, uint64_t size, bool body_8bit);
+void relay_rcpt(struct relay *r, const char *to);
+void relay_data(struct relay *r);
+/* Message bytes after our 354. -1 if the backend is gone; 1 if the caller should wait for DRAINED. */
+int relay_write(struct relay *r, const char *data, size_t len);
+/* The final "." (the caller passes a message that ended well only). */
+void relay_end(struct relay *r);
+/* "host:port" of the backend in use, or "" */
+const char *relay_backend_name(const struct relay *r);
+/* Done with it: QUIT when idle, else close (an unfinished DATA is then not delivered). */
+void relay_free(struct relay *r);
+
+#endif

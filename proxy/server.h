@@ -1,0 +1,37 @@
+/* server.h: the process-wide state of the network side (one per authgate-proxy). */
+#ifndef AG_PROXY_SERVER_H
+#define AG_PROXY_SERVER_H
+
+#include <stdbool.h>
+
+#include <openssl/ssl.h>
+
+struct event_base;
+struct evdns_base;
+struct evconnlistener;
+struct event;
+struct ag_config;
+struct ag_audit_log;
+struct privsep;
+struct proxy_session;
+
+enum listener_kind { LISTENER_SMTPS = 0, LISTENER_SUBMISSION = 1, LISTENER_COUNT };
+
+struct proxy_server {
+	struct event_base *base;
+	struct evdns_base *dns;       /* backend names; never a blocking lookup */
+	const char *config_path;
+	struct ag_config *cfg;        /* snapshot for new sessions (we hold one ref) */
+	SSL_CTX *ssl_ctx;             /* context for new sessions (we hold one ref) */
+	struct ag_audit_log *audit;
+	struct privsep *ps;
+	int listen_fd[LISTENER_COUNT]; /* -1 if not configured */
+	struct evconnlistener *listener[LISTENER_COUNT];
+	struct proxy_session *sessions; /* all live sessions, doubly linked */
+	unsigned nsessions;
+	bool foreground;
+	bool draining;                /* SIGTERM: no new sessions, finish the others */
+	struct event *grace_timer;
+};
+
+#endif

@@ -1,0 +1,154 @@
+/* session.h: one client SMTP session: its state, and the functions its parts share. */
+#ifndef AG_PROXY_SESSION_H
+#define AG_PROXY_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/ssl.h>
+
+#include "address.h"
+#include "auth.h"
+#include "decide.h"
+#include "msgfilter.h"
+#include "net.h"
+#include "reply.h"
+#include "server.h"
+#include "smtp_parse.h"
+
+#define SESSION_ID_LEN 12
+#define SESSION_MAX_ERRORS 20
+#define SESSION_CLOSE_WAIT 5 /* seconds for the last reply to leave */
+#define SESSION_MAX_RCPTS 1000     /* RFC 5321 4.5.3.1.8 asks for at least 100 */
+#define SESSION_DATA_HIGH_WATER (1024 * 1024) /* backend output before we stop reading */
+
+/* What the session waits for; input is processed only in SS_COMMAND-like states. */
+enum session_state {
+	SS_COMMAND = 0,   /* next command */
+	SS_AUTH_PLAIN,    /* the PLAIN response after "334 " */
+	SS_AUTH_USERNAME, /* LOGIN: the username */
+	SS_AUTH_PASSWORD, /* LOGIN: the password */
+	SS_DATA,          /* message lines up to "." */
+	SS_STARTTLS,      /* our 220 is being flushed; then the TLS handshake */
+	SS_CLOSING,       /* a final reply is being flushed; then session_free */
+};
+
+/* Why input processing is paused (EV_READ off). */
+enum session_wait {
+	SW_NONE = 0,
+	SW_PAM,          /* privsep_auth outstanding */
+	SW_AUTH_DELAY,   /* randomised delay before 535 */
+	SW_BACKEND,      /* a relay command outstanding */
+	SW_BACKEND_DRAIN /* backend output over the high-water mark */
+};
+
+#define SF_SECURE 0x01        /* TLS is on */
+#define SF_EHLO 0x02          /* EHLO (not HELO) was given */
+#define SF_GREETED 0x04       /* HELO or EHLO was given */
+#define SF_AUTHENTICATED 0x08
+#define SF_MAIL 0x10          /* a MAIL transaction is open */
+#define SF_DISCARDING 0x20    /* inside an overlong line, up to its LF */
+#define SF_EOF 0x40           /* the client closed its side; finish what is buffered */
+#define SF_BEV_OWNS_FD 0x80   /* bufferevent closes fd when freed (TLS ones do) */
+#define SF_IN_PROCESS 0x100   /* session_process is on the stack: do not re-enter */
+
+/* The open MAIL transaction. */
+struct session_txn {
+	char mail_from[AG_MAX_PATH + 1];
+	char **rcpts;     /* accepted recipients, for the audit record */
+	size_t nrcpts;
+	uint64_t size;    /* message octets seen */
+	enum ag_reply_id data_error; /* first error during DATA (reply at "."), or NONE */
+	bool tagged;      /* sender_login=warn mismatch */
+	struct ag_decision decision; /* from policy_decide_mail, for the warning header */
+	char pending_rcpt[AG_MAX_PATH + 1]; /* RCPT waiting for the backend's reply */
+	struct msgfilter *filter;
+};
+
+struct relay;
+
+struct proxy_session {
+	struct proxy_session *next, *prev; /* srv->sessions */
+	struct proxy_server *srv;
+	struct ag_config *cfg; /* the snapshot the session started with */
+	SSL_CTX *ssl_ctx;      /* for STARTTLS; the one in force at connect */
+	char id[SESSION_ID_LEN + 1];
+
+	int fd;
+	struct bufferevent *bev;
+	enum listener_kind kind;
+	struct ag_ip ip;
+	char ip_text[AG_IP_STRLEN];
+	uint16_t port;
+
+	enum session_state state;
+	enum session_wait wait;
+	unsigned flags;
+	unsigned errors; /* bad commands, as Postfix's smtpd_hard_error_limit */
+	char helo[SMTP_MAX_COMMAND_LINE];
+
+	/* AUTH */
+	enum auth_mech mech;
+	struct auth_credentials *cred; /* during AUTH only, wiped after */
+	char auth_user[AG_MAX_LOGIN + 1]; /* normalised login once authenticated */
+	char auth_attempt[AG_MAX_LOGIN + 1]; /* escaped, for log/audit of failures */
+	unsigned auth_failures;
+	uint64_t auth_req;
+	struct event *timer; /* auth delay */
+	struct event *close_timer; /* frees a closing session whose peer stopped reading */
+
+	struct session_txn txn;
+	struct relay *relay;
+
+	char line[SMTP_MAX_SASL_LINE + 1];
+};
+
+#define SESSION_SECURE(s) (((s)->flags & SF_SECURE) != 0)
+#define SESSION_AUTHENTICATED(s) (((s)->flags & SF_AUTHENTICATED) != 0)
+/* Derived, never stored: what EHLO advertises (STYLE.md, OpenSMTPD). */
+#define ADVERTISE_STARTTLS(s) ((s)->kind == LISTENER_SUBMISSION && !SESSION_SECURE(s))
+#define ADVERTISE_AUTH(s) (SESSION_SECURE(s) && !SESSION_AUTHENTICATED(s))
+
+/* session.c: lifecycle and I/O */
+void session_new(struct proxy_server *srv, int fd, const struct sockaddr *sa, int salen,
+		 enum listener_kind kind, const char *over_limit);
+int session_addr_from_sockaddr(const struct sockaddr *sa, int salen, struct ag_ip *ip,
+			       uint16_t *port);
+void session_free(struct proxy_session *s);
+void session_reply(struct proxy_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void session_reply_id(struct proxy_session *s, enum ag_reply_id id);
+void session_close(struct proxy_session *s); /* after the queued replies are sent */
+void session_pause(struct proxy_session *s, enum session_wait why);
+void session_resume(struct proxy_session *s);
+struct ag_audit_record;
+void session_audit_fill(struct proxy_session *s, struct ag_audit_record *r, const char *event,
+			const char *action, const char *reason);
+void session_audit_write(struct proxy_session *s, const struct ag_audit_record *r);
+void session_audit(struct proxy_session *s, const char *event, const char *action,
+		   const char *reason);
+const char *session_tls_version(const struct proxy_session *s);
+void session_txn_reset(struct proxy_session *s);
+void session_drain_all(struct proxy_server *srv); /* SIGTERM */
+bool session_idle(const struct proxy_session *s);
+int64_t session_now_ms(void);
+
+/* session_cmd.c: the command table */
+void session_cmd_line(struct proxy_session *s, const char *line, size_t len);
+void session_starttls_begin(struct proxy_session *s);
+
+/* session_auth.c: AUTH PLAIN/LOGIN and the PAM round trip */
+void session_auth_start(struct proxy_session *s, const char *args, size_t len);
+void session_auth_line(struct proxy_session *s, const char *line, size_t len);
+void session_auth_abort(struct proxy_session *s);
+
+/* session_data.c: MAIL/RCPT/DATA through the relay */
+void session_mail(struct proxy_session *s, const char *args, size_t len);
+void session_rcpt(struct proxy_session *s, const char *args, size_t len);
+void session_data(struct proxy_session *s);
+void session_data_line(struct proxy_session *s, const char *line, size_t len);
+void session_data_overlong(struct proxy_session *s);
+
+#endif

@@ -1,0 +1,257 @@
+/* session_auth.c: AUTH PLAIN/LOGIN (RFC 4954): the exchange, the PAM round trip, the delay. */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+
+#include "audit.h"
+#include "policy/config.h"
+#include "log.h"
+#include "privsep.h"
+
+#define AUTH_DELAY_MIN_MS 500
+#define AUTH_DELAY_SPAN_MS 1000
+
+static void auth_finish(struct proxy_session *s)
+{
+	if (s->cred != NULL) {
+		auth_credentials_wipe(s->cred);
+		free(s->cred);
+		s->cred = NULL;
+	}
+	s->mech = AUTH_MECH_NONE;
+	if (s->state == SS_AUTH_PLAIN || s->state == SS_AUTH_USERNAME ||
+	    s->state == SS_AUTH_PASSWORD)
+		s->state = SS_COMMAND;
+}
+
+void session_auth_abort(struct proxy_session *s)
+{
+	if (s->auth_req != 0) {
+		privsep_cancel(s->srv->ps, s->auth_req);
+		s->auth_req = 0;
+	}
+	auth_finish(s);
+}
+
+static void auth_audit(struct proxy_session *s, const char *action, const char *reason)
+{
+	struct ag_audit_record r;
+
+	session_audit_fill(s, &r, "auth", action, reason);
+	if (s->auth_attempt[0])
+		r.auth_user = s->auth_attempt;
+	session_audit_write(s, &r);
+}
+
+static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_session *s = arg;
+	unsigned limit = s->cfg->auth_fail_limit;
+
+	(void)fd;
+	(void)what;
+	if (limit > 0 && s->auth_failures >= limit) {
+		log_msg(LOG_NOTICE, s->id, "too many authentication failures from [%s]",
+			s->ip_text);
+		session_reply_id(s, AG_REPLY_AUTH_TOO_MANY);
+		session_close(s);
+		return;
+	}
+	session_reply_id(s, AG_REPLY_AUTH_INVALID);
+	session_resume(s);
+}
+
+/* A wrong password costs the client a pause; other sessions run on (no sleep()). */
+static void auth_failed(struct proxy_session *s, const char *reason)
+{
+	unsigned char r[2] = { 0, 0 };
+	struct timeval tv;
+	unsigned ms;
+
+	auth_finish(s);
+	s->auth_failures++;
+	log_msg(LOG_NOTICE, s->id, "authentication failed for \"%s\" from [%s]: %s",
+		s->auth_attempt, s->ip_text, reason);
+	auth_audit(s, "reject", reason);
+	RAND_bytes(r, sizeof(r));
+	ms = AUTH_DELAY_MIN_MS + ((unsigned)r[0] << 8 | r[1]) % (AUTH_DELAY_SPAN_MS + 1);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (s->timer == NULL)
+		s->timer = evtimer_new(s->srv->base, auth_delay_done, s);
+	session_pause(s, SW_AUTH_DELAY);
+	if (s->timer == NULL || evtimer_add(s->timer, &tv) < 0)
+		auth_delay_done(-1, 0, s);
+}
+
+static void auth_tempfail(struct proxy_session *s, const char *reason)
+{
+	auth_finish(s);
+	log_msg(LOG_WARNING, s->id, "authentication tempfail for \"%s\" from [%s]: %s",
+		s->auth_attempt, s->ip_text, reason);
+	auth_audit(s, "tempfail", reason);
+	session_reply_id(s, AG_REPLY_AUTH_TEMPFAIL);
+}
+
+static void auth_pam_done(enum privsep_result res, void *arg)
+{
+	struct proxy_session *s = arg;
+
+	s->auth_req = 0;
+	switch (res) {
+	case PRIVSEP_AUTH_OK:
+		s->flags |= SF_AUTHENTICATED;
+		snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->auth_attempt);
+		log_msg(LOG_INFO, s->id, "authenticated \"%s\" from [%s]", s->auth_attempt,
+			s->ip_text);
+		auth_audit(s, "accept", NULL);
+		session_reply_id(s, AG_REPLY_AUTH_OK);
+		session_resume(s);
+		break;
+	case PRIVSEP_AUTH_FAIL:
+		auth_failed(s, "authentication failure");
+		break;
+	default:
+		auth_tempfail(s, "authentication service unavailable");
+		session_resume(s);
+		break;
+	}
+}
+
+/* Credentials complete: normalise the login (policy) and ask the PAM process. */
+static void auth_verify(struct proxy_session *s)
+{
+	struct auth_credentials *cr = s->cred;
+	const char *why = NULL;
+	char login[AG_MAX_LOGIN + 1];
+
+	log_escape(cr->user, cr->user_len, s->auth_attempt, sizeof(s->auth_attempt));
+	if (policy_normalise_login(s->cfg, cr->user, cr->user_len, login, sizeof(login), &why) <
+	    0) {
+		auth_failed(s, why ? why : "unusable login name");
+		return;
+	}
+	/* From here on the record names the login as PAM sees it. */
+	snprintf(s->auth_attempt, sizeof(s->auth_attempt), "%s", login);
+	if (s->srv->ps == NULL) {
+		auth_tempfail(s, "no authentication process");
+		return;
+	}
+	s->auth_req = privsep_auth(s->srv->ps, login, cr->password, s->ip_text, auth_pam_done, s);
+	auth_finish(s); /* the password is no longer needed here */
+	if (s->auth_req == 0) {
+		auth_tempfail(s, "authentication request not queued");
+		return;
+	}
+	session_pause(s, SW_PAM);
+}
+
+static void auth_status(struct proxy_session *s, enum auth_status st)
+{
+	switch (st) {
+	case AUTH_STATUS_OK:
+		break;
+	case AUTH_STATUS_CANCELLED:
+		auth_finish(s);
+		session_reply_id(s, AG_REPLY_AUTH_CANCELLED);
+		break;
+	case AUTH_STATUS_BAD_BASE64:
+		auth_finish(s);
+		session_reply_id(s, AG_REPLY_AUTH_BAD_BASE64);
+		break;
+	case AUTH_STATUS_INVALID:
+		auth_failed(s, "malformed credentials");
+		break;
+	}
+}
+
+static void auth_plain(struct proxy_session *s, const char *resp, size_t len)
+{
+	enum auth_status st = auth_plain_decode(resp, len, s->cred);
+
+	if (st == AUTH_STATUS_OK)
+		auth_verify(s);
+	else
+		auth_status(s, st);
+}
+
+static void auth_login_user(struct proxy_session *s, const char *resp, size_t len)
+{
+	enum auth_status st = auth_login_decode(resp, len, s->cred->user, sizeof(s->cred->user),
+						&s->cred->user_len);
+
+	if (st == AUTH_STATUS_OK && s->cred->user_len == 0)
+		st = AUTH_STATUS_INVALID;
+	if (st != AUTH_STATUS_OK) {
+		auth_status(s, st);
+		return;
+	}
+	s->state = SS_AUTH_PASSWORD;
+	session_reply(s, "%s", AUTH_LOGIN_PROMPT_PASS);
+}
+
+void session_auth_start(struct proxy_session *s, const char *args, size_t len)
+{
+	size_t mlen = 0, off;
+
+	while (mlen < len && args[mlen] != ' ')
+		mlen++;
+	off = mlen;
+	while (off < len && args[off] == ' ')
+		off++;
+	s->mech = auth_mech_parse(args, mlen);
+	if (s->mech == AUTH_MECH_NONE) {
+		session_reply_id(s, AG_REPLY_AUTH_UNKNOWN_MECH);
+		return;
+	}
+	s->auth_attempt[0] = '\0';
+	s->cred = calloc(1, sizeof(*s->cred));
+	if (s->cred == NULL) {
+		auth_tempfail(s, "out of memory");
+		return;
+	}
+	if (s->mech == AUTH_MECH_PLAIN) {
+		if (off < len) {
+			auth_plain(s, args + off, len - off);
+		} else {
+			s->state = SS_AUTH_PLAIN;
+			session_reply(s, "334 ");
+		}
+		return;
+	}
+	if (off < len) {
+		auth_login_user(s, args + off, len - off);
+	} else {
+		s->state = SS_AUTH_USERNAME;
+		session_reply(s, "%s", AUTH_LOGIN_PROMPT_USER);
+	}
+}
+
+void session_auth_line(struct proxy_session *s, const char *line, size_t len)
+{
+	enum auth_status st;
+
+	switch (s->state) {
+	case SS_AUTH_PLAIN:
+		auth_plain(s, line, len);
+		break;
+	case SS_AUTH_USERNAME:
+		auth_login_user(s, line, len);
+		break;
+	case SS_AUTH_PASSWORD:
+		st = auth_login_decode(line, len, s->cred->password, sizeof(s->cred->password),
+				       &s->cred->password_len);
+		if (st == AUTH_STATUS_OK)
+			auth_verify(s);
+		else
+			auth_status(s, st);
+		break;
+	default:
+		break;
+	}
+}

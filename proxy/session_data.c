@@ -1,0 +1,400 @@
+/* session_data.c: MAIL, RCPT and DATA: policy checks here, the transaction through the relay. */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+
+#include "audit.h"
+#include "policy/config.h"
+#include "log.h"
+#include "relay.h"
+
+/* Parse MAIL's ESMTP parameters; 0 ok, -1 when a reply was given. */
+static int mail_params(struct proxy_session *s, const char *p, uint64_t *size, bool *body_8bit)
+{
+	while (*p != '\0') {
+		size_t n;
+		char word[SMTP_MAX_COMMAND_LINE];
+
+		while (*p == ' ')
+			p++;
+		n = strcspn(p, " ");
+		if (n == 0)
+			break;
+		snprintf(word, sizeof(word), "%.*s", (int)n, p);
+		p += n;
+		if (strncasecmp(word, "SIZE=", 5) == 0) {
+			char *end;
+			unsigned long long v = strtoull(word + 5, &end, 10);
+
+			if (word[5] == '\0' || *end != '\0') {
+				session_reply(s, "501 5.5.4 Bad SIZE parameter");
+				return -1;
+			}
+			if (v > s->cfg->max_message_size) {
+				session_reply_id(s, AG_REPLY_MESSAGE_TOO_BIG);
+				return -1;
+			}
+			*size = v;
+		} else if (strcasecmp(word, "BODY=8BITMIME") == 0) {
+			*body_8bit = true;
+		} else if (strcasecmp(word, "BODY=7BIT") == 0) {
+			*body_8bit = false;
+		} else if (strncasecmp(word, "AUTH=", 5) == 0) {
+			/* RFC 4954 5: we vouch for the sender ourselves (XCLIENT LOGIN). */
+		} else {
+			char esc[128];
+
+			log_escape(word, strlen(word), esc, sizeof(esc));
+			session_reply(s, "555 5.5.4 Unsupported option: %s", esc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void data_audit(struct proxy_session *s, const char *event, const char *action,
+		       const char *reason, const char *backend_reply)
+{
+	struct ag_audit_record r;
+
+	session_audit_fill(s, &r, event, action, reason);
+	r.mail_from = s->txn.mail_from;
+	r.rcpts = (const char *const *)s->txn.rcpts;
+	r.nrcpts = s->txn.nrcpts;
+	if (s->state == SS_DATA || s->txn.size > 0)
+		r.size = (int64_t)s->txn.size;
+	if (s->relay != NULL && relay_backend_name(s->relay)[0])
+		r.backend = relay_backend_name(s->relay);
+	r.backend_reply = backend_reply;
+	session_audit_write(s, &r);
+}
+
+static const char *action_for_code(int code)
+{
+	if (code >= 200 && code < 400)
+		return "accept";
+	return code >= 500 ? "reject" : "tempfail";
+}
+
+/* The last line of a (multi-line) reply: what goes into one audit field. */
+static const char *reply_last_line(const char *reply)
+{
+	const char *p = strrchr(reply, '\n');
+
+	return p ? p + 1 : reply;
+}
+
+static void session_relay_cb(void *arg, enum relay_step step, int code, const char *reply);
+
+void session_mail(struct proxy_session *s, const char *args, size_t len)
+{
+	struct ag_address addr;
+	struct ag_facts f;
+	const char *why = NULL;
+	uint64_t size = 0;
+	bool body_8bit = false;
+	struct relay_client cl;
+
+	if (address_parse_path(args, len, true, &addr, &why) < 0) {
+		session_reply_id(s, AG_REPLY_BAD_ADDRESS);
+		return;
+	}
+	if (mail_params(s, args + addr.params_off, &size, &body_8bit) < 0)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.client = &s->ip;
+	f.auth_user = s->auth_user;
+	f.mail_from = addr.addr;
+	f.now = (int64_t)time(NULL);
+	policy_decide_mail(s->cfg, &f, &s->txn.decision);
+	snprintf(s->txn.mail_from, sizeof(s->txn.mail_from), "%s", addr.addr);
+	if (s->txn.decision.action == AG_ACTION_REJECT ||
+	    s->txn.decision.action == AG_ACTION_TEMPFAIL) {
+		char esc[AG_MAX_PATH * 4 + 4];
+
+		log_escape(addr.addr, strlen(addr.addr), esc, sizeof(esc));
+		log_msg(LOG_NOTICE, s->id, "sender <%s> refused for \"%s\": %s", esc,
+			s->auth_user, s->txn.decision.reason);
+		data_audit(s, s->txn.decision.action == AG_ACTION_REJECT ? "reject" : "tempfail",
+			   policy_action_name(s->txn.decision.action), s->txn.decision.reason, NULL);
+		session_reply_id(s, s->txn.decision.reply);
+		session_txn_reset(s);
+		return;
+	}
+	s->txn.tagged = s->txn.decision.action == AG_ACTION_TAG;
+	s->flags |= SF_MAIL;
+	memset(&cl, 0, sizeof(cl));
+	cl.session_id = s->id;
+	cl.login = s->auth_user;
+	cl.client_ip = s->ip_text;
+	cl.client_ipv6 = !net_ip_is_v4(&s->ip);
+	cl.client_port = s->port;
+	cl.helo = s->helo;
+	s->relay = relay_new(s->srv, s->cfg, &cl, session_relay_cb, s);
+	if (s->relay == NULL) {
+		session_reply_id(s, AG_REPLY_NO_BACKEND);
+		session_txn_reset(s);
+		return;
+	}
+	session_pause(s, SW_BACKEND);
+	relay_mail(s->relay, addr.addr, size, body_8bit);
+}
+
+void session_rcpt(struct proxy_session *s, const char *args, size_t len)
+{
+	struct ag_address addr;
+	const char *why = NULL;
+
+	if (address_parse_path(args, len, false, &addr, &why) < 0) {
+		session_reply_id(s, AG_REPLY_BAD_RCPT_ADDRESS);
+		return;
+	}
+	/* We advertise no DSN: RCPT parameters have no meaning here (Postfix: 555). */
+	if (args[addr.params_off] != '\0') {
+		session_reply(s, "555 5.5.4 Unsupported option: %.100s", args + addr.params_off);
+		return;
+	}
+	if (s->relay == NULL) {
+		session_reply_id(s, AG_REPLY_NO_BACKEND);
+		return;
+	}
+	snprintf(s->txn.pending_rcpt, sizeof(s->txn.pending_rcpt), "%s", addr.addr);
+	session_pause(s, SW_BACKEND);
+	relay_rcpt(s->relay, addr.addr);
+}
+
+void session_data(struct proxy_session *s)
+{
+	if (s->relay == NULL) {
+		session_reply_id(s, AG_REPLY_NO_BACKEND);
+		return;
+	}
+	session_pause(s, SW_BACKEND);
+	relay_data(s->relay);
+}
+
+static void data_fail(struct proxy_session *s, enum ag_reply_id id)
+{
+	if (s->txn.data_error == AG_REPLY_NONE)
+		s->txn.data_error = id;
+	/* Closing mid-DATA makes the backend drop the message: nothing half-delivered. */
+	if (s->relay != NULL) {
+		relay_free(s->relay);
+		s->relay = NULL;
+	}
+}
+
+static int data_emit(void *arg, const char *line, size_t len)
+{
+	struct proxy_session *s = arg;
+	char buf[SMTP_MAX_TEXT_LINE + 4];
+	size_t n = 0;
+	int rc;
+
+	if (s->relay == NULL)
+		return -1;
+	/* Undo the unstuffing we did for the filter (RFC 5321 4.5.2). */
+	if (len > 0 && line[0] == '.')
+		buf[n++] = '.';
+	if (len > SMTP_MAX_TEXT_LINE)
+		len = SMTP_MAX_TEXT_LINE;
+	memcpy(buf + n, line, len);
+	n += len;
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	rc = relay_write(s->relay, buf, n);
+	if (rc < 0) {
+		data_fail(s, AG_REPLY_NO_BACKEND);
+		return -1;
+	}
+	if (rc > 0)
+		session_pause(s, SW_BACKEND_DRAIN);
+	return 0;
+}
+
+static int data_headers(struct proxy_session *s)
+{
+	char buf[2048];
+	struct msgfilter_received rv;
+	SSL *ssl = SESSION_SECURE(s) ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+	int n;
+
+	memset(&rv, 0, sizeof(rv));
+	rv.helo = s->helo;
+	rv.client_ip = s->ip_text;
+	rv.client_ipv6 = !net_ip_is_v4(&s->ip);
+	rv.hostname = s->cfg->hostname;
+	rv.protocol = msgfilter_protocol(s->flags & SF_EHLO, SESSION_SECURE(s),
+					 SESSION_AUTHENTICATED(s));
+	rv.id = s->id;
+	rv.tls_version = ssl ? SSL_get_version(ssl) : NULL;
+	rv.tls_cipher = ssl ? SSL_get_cipher_name(ssl) : NULL;
+	rv.auth_user = SESSION_AUTHENTICATED(s) ? s->auth_user : NULL;
+	rv.now = (int64_t)time(NULL);
+	n = msgfilter_build_received(&rv, buf, sizeof(buf));
+	if (n < 0 || relay_write(s->relay, buf, (size_t)n) < 0)
+		return -1;
+	n = msgfilter_build_auth_results(s->cfg->authserv_id, s->auth_user, buf, sizeof(buf));
+	if (n < 0 || relay_write(s->relay, buf, (size_t)n) < 0)
+		return -1;
+	if (s->txn.tagged) {
+		char w[1024];
+
+		if (policy_format_warning(s->cfg, &s->txn.decision, w, sizeof(w)) >= 0) {
+			n = snprintf(buf, sizeof(buf), "X-Authgate-Warning: %s\r\n", w);
+			if (n > 0 && (size_t)n < sizeof(buf) &&
+			    relay_write(s->relay, buf, (size_t)n) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void data_start(struct proxy_session *s, const char *reply)
+{
+	s->txn.filter = malloc(sizeof(*s->txn.filter));
+	if (s->txn.filter == NULL) {
+		session_reply(s, "451 4.3.0 Error: out of memory");
+		session_txn_reset(s);
+		return;
+	}
+	msgfilter_init(s->txn.filter, s->cfg->authserv_id);
+	s->txn.size = 0;
+	s->txn.data_error = AG_REPLY_NONE;
+	s->state = SS_DATA;
+	if (data_headers(s) < 0)
+		data_fail(s, AG_REPLY_NO_BACKEND);
+	session_reply(s, "%s", reply);
+}
+
+static void data_end(struct proxy_session *s)
+{
+	enum ag_reply_id err;
+
+	if (s->txn.data_error == AG_REPLY_NONE && s->txn.filter != NULL &&
+	    msgfilter_finish(s->txn.filter, data_emit, s) != 0 && s->txn.data_error == AG_REPLY_NONE)
+		data_fail(s, AG_REPLY_NO_BACKEND);
+	err = s->txn.data_error;
+	if (err == AG_REPLY_NONE && s->relay != NULL) {
+		session_pause(s, SW_BACKEND);
+		relay_end(s->relay);
+		return;
+	}
+	if (err == AG_REPLY_NONE)
+		err = AG_REPLY_NO_BACKEND;
+	{
+		char buf[512];
+
+		char esc[AG_MAX_PATH * 4 + 4];
+
+		reply_format(s->cfg, err, buf, sizeof(buf));
+		log_escape(s->txn.mail_from, strlen(s->txn.mail_from), esc, sizeof(esc));
+		log_msg(LOG_NOTICE, s->id, "message from <%s> not relayed: %s", esc, buf);
+		data_audit(s, err == AG_REPLY_NO_BACKEND ? "tempfail" : "reject",
+			   err == AG_REPLY_NO_BACKEND ? "tempfail" : "reject", reply_get(err)->text,
+			   NULL);
+		session_reply(s, "%s", buf);
+	}
+	s->state = SS_COMMAND;
+	session_txn_reset(s);
+}
+
+void session_data_line(struct proxy_session *s, const char *line, size_t len)
+{
+	if (len == 1 && line[0] == '.') {
+		data_end(s);
+		return;
+	}
+	s->txn.size += len + 2;
+	if (s->txn.size > s->cfg->max_message_size)
+		data_fail(s, AG_REPLY_MESSAGE_TOO_BIG);
+	if (s->txn.data_error != AG_REPLY_NONE || s->txn.filter == NULL)
+		return;
+	/* The filter sees the text as it will be read, without the transparency dot. */
+	if (len > 0 && line[0] == '.') {
+		line++;
+		len--;
+	}
+	msgfilter_line(s->txn.filter, line, len, data_emit, s);
+}
+
+void session_data_overlong(struct proxy_session *s)
+{
+	/* RFC 5321 4.5.3.1.6: refuse at the end rather than fold or cut the text. */
+	data_fail(s, AG_REPLY_LINE_TOO_LONG);
+}
+
+static void session_relay_cb(void *arg, enum relay_step step, int code, const char *reply)
+{
+	struct proxy_session *s = arg;
+	bool ok = code >= 200 && code < 300;
+
+	switch (step) {
+	case RELAY_STEP_MAIL:
+		session_reply(s, "%s", reply);
+		if (!ok) {
+			bool none = s->relay == NULL || relay_backend_name(s->relay)[0] == '\0';
+
+			data_audit(s, code >= 500 ? "reject" : "tempfail", action_for_code(code),
+				   none ? "no backend reachable" : "backend refused sender",
+				   reply_last_line(reply));
+			session_txn_reset(s);
+		}
+		break;
+	case RELAY_STEP_RCPT:
+		if (ok) {
+			char **v = realloc(s->txn.rcpts, (s->txn.nrcpts + 1) * sizeof(*v));
+			char *r = strdup(s->txn.pending_rcpt);
+
+			if (v == NULL || r == NULL) {
+				free(r);
+				if (v != NULL)
+					s->txn.rcpts = v;
+				/* The backend took it, but we could not account for it. */
+				session_reply(s, "452 4.3.0 Error: out of memory");
+				session_txn_reset(s);
+				break;
+			}
+			s->txn.rcpts = v;
+			s->txn.rcpts[s->txn.nrcpts++] = r;
+		}
+		session_reply(s, "%s", reply);
+		break;
+	case RELAY_STEP_DATA:
+		if (code == 354) {
+			data_start(s, reply);
+			break;
+		}
+		session_reply(s, "%s", reply);
+		if (code == 451 && s->relay != NULL && relay_backend_name(s->relay)[0] == '\0')
+			session_txn_reset(s);
+		break;
+	case RELAY_STEP_END: {
+		char esc[AG_MAX_PATH * 4 + 4], rep[512];
+		const char *last = reply_last_line(reply);
+
+		log_escape(s->txn.mail_from, strlen(s->txn.mail_from), esc, sizeof(esc));
+		log_escape(last, strlen(last), rep, sizeof(rep));
+		log_msg(LOG_INFO, s->id, "from=<%s> nrcpt=%zu size=%llu backend=%s: %s", esc,
+			s->txn.nrcpts, (unsigned long long)s->txn.size,
+			s->relay ? relay_backend_name(s->relay) : "", rep);
+		data_audit(s, "message", action_for_code(code), NULL, reply_last_line(reply));
+		session_reply(s, "%s", reply);
+		s->state = SS_COMMAND;
+		session_txn_reset(s);
+		break;
+	}
+	case RELAY_STEP_DRAINED:
+		if (code == 451)
+			data_fail(s, AG_REPLY_NO_BACKEND);
+		break;
+	}
+	session_resume(s);
+}

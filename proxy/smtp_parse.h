@@ -1,0 +1,72 @@
+/* smtp_parse.h: SMTP line framing, command and reply parsing (pure, no I/O). */
+#ifndef AG_SMTP_PARSE_H
+#define AG_SMTP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SMTP_MAX_COMMAND_LINE 512  /* RFC 5321 4.5.3.1.4, including CRLF */
+#define SMTP_MAX_TEXT_LINE 1000    /* RFC 5321 4.5.3.1.6, including CRLF */
+#define SMTP_MAX_SASL_LINE 12288   /* RFC 4954 4, including CRLF */
+#define SMTP_MAX_REPLY_LINE 512    /* RFC 5321 4.5.3.1.5, including CRLF */
+
+enum smtp_verb {
+	SMTP_CMD_UNKNOWN = 0,
+	SMTP_CMD_HELO,
+	SMTP_CMD_EHLO,
+	SMTP_CMD_STARTTLS,
+	SMTP_CMD_AUTH,
+	SMTP_CMD_MAIL,
+	SMTP_CMD_RCPT,
+	SMTP_CMD_DATA,
+	SMTP_CMD_RSET,
+	SMTP_CMD_NOOP,
+	SMTP_CMD_QUIT,
+	SMTP_CMD_HELP,
+	SMTP_CMD_VRFY,
+	SMTP_CMD_EXPN,
+	SMTP_CMD_COUNT
+};
+
+enum smtp_line_status {
+	SMTP_LINE_NEED_MORE = 0, /* no LF yet and still within the limit */
+	SMTP_LINE_OK,            /* a complete line within the limit */
+	SMTP_LINE_TOO_LONG,      /* a complete line, or a prefix, over the limit */
+};
+
+/*
+ * Look for one line at the start of buf (len bytes available). limit counts
+ * the line terminator as two octets (CRLF), as RFC 5321 does. On OK, *linelen
+ * is the number of bytes to consume (through the LF) and *textlen the length
+ * without CR/LF. On TOO_LONG with a complete line, *linelen is set (consume
+ * it); without one (*linelen == 0) the caller discards what it has and keeps
+ * discarding up to the next LF.
+ */
+enum smtp_line_status smtp_line_find(const char *buf, size_t len, size_t limit, size_t *linelen,
+				     size_t *textlen);
+
+struct smtp_command {
+	enum smtp_verb verb;
+	const char *verb_text; /* the word as given, not NUL-terminated */
+	size_t verb_len;
+	const char *args;      /* after the verb and its separating spaces; "" if none */
+	size_t args_len;       /* trailing spaces removed */
+};
+
+/* Split a line (without CRLF) into verb and arguments; verbs are case-insensitive. */
+void smtp_command_parse(const char *line, size_t len, struct smtp_command *cmd);
+const char *smtp_verb_name(enum smtp_verb v);
+
+/*
+ * If args starts with prefix (case-insensitive, e.g. "FROM:"), return the rest
+ * and set *restlen; else NULL.
+ */
+const char *smtp_args_after(const char *args, size_t len, const char *prefix, size_t *restlen);
+
+/*
+ * One reply line from a server, without CRLF: "250-text" or "250 text" or "250".
+ * Returns 0 with *code (200..599) and *last (no '-' continuation), -1 if malformed.
+ */
+int smtp_reply_parse(const char *line, size_t len, int *code, bool *last);
+
+#endif

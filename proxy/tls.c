@@ -1,0 +1,69 @@
+/* tls.c: the server SSL_CTX built from the configuration. */
+#include "tls.h"
+
+#include <stdio.h>
+
+#include <openssl/err.h>
+
+#include "policy/config.h"
+
+static void tls_error(char *err, size_t errlen, const char *what, const char *file)
+{
+	unsigned long e = ERR_get_error();
+	char reason[256] = "unknown error";
+
+	if (e != 0)
+		ERR_error_string_n(e, reason, sizeof(reason));
+	ERR_clear_error();
+	snprintf(err, errlen, "%s%s%s: %s", what, file ? " " : "", file ? file : "", reason);
+}
+
+SSL_CTX *tls_ctx_new(const struct ag_config *cfg, char *err, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	ERR_clear_error();
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL) {
+		tls_error(err, errlen, "SSL_CTX_new", NULL);
+		return NULL;
+	}
+	if (SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version ? cfg->tls_min_version
+								     : TLS1_2_VERSION) != 1) {
+		tls_error(err, errlen, "tls_min_version", NULL);
+		goto fail;
+	}
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
+		snprintf(err, errlen, "tls_cert and tls_key are required");
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
+		tls_error(err, errlen, "cannot load certificate", cfg->tls_cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1) {
+		tls_error(err, errlen, "cannot load key", cfg->tls_key);
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		tls_error(err, errlen, "key does not match certificate", cfg->tls_key);
+		goto fail;
+	}
+	/*
+	 * Resumption: tickets are on by default in OpenSSL 3 with keys it
+	 * generates and keeps per SSL_CTX; a server-side cache serves TLS 1.2
+	 * clients that do not do tickets. A reload makes a new context (and
+	 * new keys), which only costs a full handshake once.
+	 */
+	SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"authgate", 8);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+					 SSL_OP_NO_COMPRESSION);
+	/* bufferevent_openssl may move its write buffer between retries. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
