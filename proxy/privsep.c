@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,9 +16,11 @@
 #include "log.h"
 #include "privsep_proc.h"
 
+/* Requests in flight; the slot number is the low bits of the request id. */
 #define PRIVSEP_SLOT_BITS 10
-#define PRIVSEP_MAX_PENDING (1u << PRIVSEP_SLOT_BITS) /* requests in flight */
-#define PRIVSEP_TIMEOUT_SEC 30 /* the auth process did not answer: 454 */
+#define PRIVSEP_MAX_PENDING (1u << PRIVSEP_SLOT_BITS)
+/* The auth process did not answer in time: 454. */
+#define PRIVSEP_TIMEOUT_SEC 30
 
 struct privsep_pending {
 	struct privsep *ps;
@@ -84,7 +87,8 @@ static void privsep_lost(struct privsep *ps)
 {
 	unsigned i;
 
-	log_msg(LOG_ERR, NULL, "auth process %ld has gone: authentication unavailable", (long)ps->pid);
+	log_msg(LOG_ERR, NULL, "auth process %ld has gone: authentication unavailable",
+		(long)ps->pid);
 	ps->dead = true;
 	event_del(ps->ev);
 	if (waitpid(ps->pid, NULL, WNOHANG) == ps->pid)
@@ -115,7 +119,8 @@ static void privsep_on_read(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 		if (n != PRIVSEP_REPLY || buf[8] > PRIVSEP_AUTH_TEMPFAIL) {
-			log_msg(LOG_ERR, NULL, "auth process sent a malformed reply (%zd bytes)", n);
+			log_msg(LOG_ERR, NULL, "auth process sent a malformed reply (%zd bytes)",
+				n);
 			continue;
 		}
 		memcpy(&id, buf, sizeof(id));
@@ -142,6 +147,7 @@ static void privsep_on_timeout(evutil_socket_t fd, short what, void *arg)
 
 struct privsep *privsep_start(const char *pam_service, unsigned workers, const char **why)
 {
+	char path[300];
 	struct privsep *ps;
 	int sv[2];
 	unsigned i;
@@ -157,6 +163,11 @@ struct privsep *privsep_start(const char *pam_service, unsigned workers, const c
 	}
 	if (workers > PRIVSEP_MAX_WORKERS)
 		workers = PRIVSEP_MAX_WORKERS;
+	/* libpam falls back to "other" (usually pam_deny): every login would get 535, not 454. */
+	if (snprintf(path, sizeof(path), "/etc/pam.d/%s", pam_service) < (int)sizeof(path) &&
+	    access(path, R_OK) < 0 && access("/etc/pam.conf", R_OK) < 0)
+		log_msg(LOG_WARNING, NULL, "%s: %s: PAM will use the \"other\" service", path,
+			strerror(errno));
 	ps = calloc(1, sizeof(*ps));
 	if (ps == NULL) {
 		*why = "out of memory";
@@ -209,7 +220,7 @@ uint64_t privsep_auth(struct privsep *ps, const char *user, const char *password
 		      const char *client_ip, privsep_auth_cb cb, void *arg)
 {
 	unsigned char buf[PRIVSEP_MAX_REQ];
-	const struct timeval tv = { PRIVSEP_TIMEOUT_SEC, 0 };
+	const struct timeval tv = {PRIVSEP_TIMEOUT_SEC, 0};
 	struct privsep_pending *p = NULL;
 	size_t ulen, plen, iplen;
 	uint16_t l16;
@@ -225,7 +236,8 @@ uint64_t privsep_auth(struct privsep *ps, const char *user, const char *password
 	ulen = strnlen(user, PRIVSEP_MAX_USER + 1);
 	plen = strnlen(password, PRIVSEP_MAX_PASS + 1);
 	iplen = strnlen(client_ip, PRIVSEP_MAX_IP + 1);
-	if (ulen == 0 || ulen > PRIVSEP_MAX_USER || plen > PRIVSEP_MAX_PASS || iplen > PRIVSEP_MAX_IP)
+	if (ulen == 0 || ulen > PRIVSEP_MAX_USER || plen > PRIVSEP_MAX_PASS ||
+	    iplen > PRIVSEP_MAX_IP)
 		return 0;
 	for (i = 0; i < PRIVSEP_MAX_PENDING && p == NULL; i++) {
 		unsigned s = (ps->hint + i) % PRIVSEP_MAX_PENDING;
@@ -251,7 +263,8 @@ uint64_t privsep_auth(struct privsep *ps, const char *user, const char *password
 	memcpy(buf + PRIVSEP_HDR + ulen, password, plen);
 	memcpy(buf + PRIVSEP_HDR + ulen + plen, client_ip, iplen);
 	do
-		n = send(ps->fd, buf, PRIVSEP_HDR + ulen + plen + iplen, MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = send(ps->fd, buf, PRIVSEP_HDR + ulen + plen + iplen,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	explicit_bzero(buf, sizeof(buf));
 	/* Full (auth process overloaded) or gone (EOF arrives through the read event): 454. */

@@ -1,4 +1,4 @@
-/* privsep_proc.c: the root auth process: a supervisor that runs no PAM code, and PAM workers it re-forks. */
+/* privsep_proc.c: the root auth process: a supervisor (no PAM code) and its PAM workers. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* close_range(2) */
 #endif
@@ -24,10 +24,10 @@
 #include "log.h"
 #include "privsep.h"
 
-#define PRIVSEP_QUEUE 256        /* requests waiting for an idle worker */
+#define PRIVSEP_QUEUE 256		/* requests waiting for an idle worker */
 #define PRIVSEP_WORKER_TIMEOUT_MS 30000 /* a PAM module stuck this long is killed */
-#define PRIVSEP_WORKER_MAX_SERVED 1000  /* recycle workers: PAM modules may leak */
-#define PRIVSEP_RESPAWN_DELAY_MS 1000   /* a worker that dies young is not re-forked in a loop */
+#define PRIVSEP_WORKER_MAX_SERVED 1000	/* recycle workers: PAM modules may leak */
+#define PRIVSEP_RESPAWN_DELAY_MS 1000	/* a worker that dies young is not re-forked in a loop */
 
 /* ---- the request codec ---- */
 
@@ -152,7 +152,10 @@ static int privsep_conv_fn(int n, const struct pam_message **msg, struct pam_res
 	return PAM_SUCCESS;
 }
 
-/* The network side delays failures with a timer; a blocking delay here would let a guesser tie up the workers. */
+/*
+ * The network side delays failures with a timer; a blocking delay here would
+ * let a password guesser tie up the workers.
+ */
 static void privsep_no_delay(int retval, unsigned usec_delay, void *appdata)
 {
 	(void)retval;
@@ -179,8 +182,8 @@ static enum privsep_result privsep_map_pam(int rc)
 
 static enum privsep_result privsep_pam_check(const char *service, const struct privsep_req *r)
 {
-	struct privsep_conv c = { r->user, r->pass };
-	struct pam_conv conv = { privsep_conv_fn, &c };
+	struct privsep_conv c = {r->user, r->pass};
+	struct pam_conv conv = {privsep_conv_fn, &c};
 	void (*delay_fn)(int, unsigned, void *) = privsep_no_delay;
 	const int flags = PAM_SILENT | PAM_DISALLOW_NULL_AUTHTOK;
 	pam_handle_t *h = NULL;
@@ -245,7 +248,7 @@ struct privsep_worker {
 	pid_t pid; /* 0: down */
 	int fd;
 	bool busy;
-	uint64_t id;        /* request in flight when busy */
+	uint64_t id; /* request in flight when busy */
 	int64_t spawned_ms;
 	int64_t since_ms;   /* dispatch time of the request in flight */
 	int64_t respawn_ms; /* when down: not before */
@@ -331,7 +334,7 @@ static void privsep_worker_lost(struct privsep_auth *a, unsigned i, const char *
 
 	if (why != NULL)
 		log_msg(LOG_WARNING, NULL, "auth worker %ld %s%s", (long)w->pid, why,
-		       w->busy ? ": request answered tempfail" : "");
+			w->busy ? ": request answered tempfail" : "");
 	(void)kill(w->pid, SIGKILL);
 	while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
 		;
@@ -339,12 +342,14 @@ static void privsep_worker_lost(struct privsep_auth *a, unsigned i, const char *
 	if (w->busy)
 		privsep_auth_reply(a, w->id, PRIVSEP_AUTH_TEMPFAIL);
 	w->respawn_ms = now - w->spawned_ms < PRIVSEP_RESPAWN_DELAY_MS && why != NULL
-				? now + PRIVSEP_RESPAWN_DELAY_MS : now;
+			    ? now + PRIVSEP_RESPAWN_DELAY_MS
+			    : now;
 	w->pid = 0;
 	w->busy = false;
 }
 
-static void privsep_worker_dispatch(struct privsep_auth *a, unsigned i, unsigned char *buf, size_t len)
+static void privsep_worker_dispatch(struct privsep_auth *a, unsigned i, unsigned char *buf,
+				    size_t len)
 {
 	struct privsep_worker *w = &a->w[i];
 
@@ -456,7 +461,8 @@ static int privsep_auth_sanitise(int sock)
 	sigset_t all;
 	int fd, nul;
 
-	closelog(); /* its descriptor is about to be closed: do not let syslog write into a reused one */
+	/* syslog's descriptor is about to be closed: never let it write into a reused one. */
+	closelog();
 	fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return -1;
@@ -523,12 +529,12 @@ void privsep_proc_main(int sock, const char *service, unsigned nworkers)
 				wait = t;
 		}
 		privsep_queue_drain(a);
-		pfd[0] = (struct pollfd){ .fd = a->net, .events = POLLIN };
+		pfd[0] = (struct pollfd){.fd = a->net, .events = POLLIN};
 		np = 1;
 		for (i = 0; i < a->nworkers; i++) {
 			if (a->w[i].pid == 0)
 				continue;
-			pfd[np] = (struct pollfd){ .fd = a->w[i].fd, .events = POLLIN };
+			pfd[np] = (struct pollfd){.fd = a->w[i].fd, .events = POLLIN};
 			idx[np++] = i;
 		}
 		if (poll(pfd, np, (int)(wait > 60000 ? 60000 : wait)) < 0) {

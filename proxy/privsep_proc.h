@@ -1,4 +1,5 @@
-/* privsep_proc.h: the privileged auth process (PAM), and the wire format it shares with privsep.c. */
+/* privsep_proc.h: the privileged auth process (PAM), and the wire format it shares with privsep.c.
+ */
 #ifndef AG_PRIVSEP_PROC_H
 #define AG_PRIVSEP_PROC_H
 
@@ -16,7 +17,9 @@
 #define PRIVSEP_MAX_REQ (PRIVSEP_HDR + PRIVSEP_MAX_USER + PRIVSEP_MAX_PASS + PRIVSEP_MAX_IP)
 #define PRIVSEP_REPLY 9
 #define PRIVSEP_MAX_WORKERS 256 /* auth_workers allows up to 256 */
-#define PRIVSEP_READ_BATCH 64   /* messages handled per wakeup, so one side cannot starve the other */
+#define PRIVSEP_READ_BATCH                                                                         \
+	64 /* messages handled per wakeup, so one side cannot starve the other                     \
+	    */
 
 /*
  * The auth process: called in the child right after fork(), as root, with its
@@ -24,6 +27,6 @@
  * exits when the network side closes the socket. Never returns.
  */
 void privsep_proc_main(int sock, const char *pam_service, unsigned workers)
-	__attribute__((noreturn));
+    __attribute__((noreturn));
 
 #endif
