@@ -1,1 +1,27 @@
-# milter: filled in by its issue.
+# authgate-milter: the libmilter milter (issue 4). Thin: callbacks gather facts, policy/ decides.
+sbin_PROGRAMS += milter/authgate-milter
+milter_authgate_milter_SOURCES = \
+	milter/main.c \
+	milter/supervise.c milter/supervise.h \
+	milter/state.c \
+	milter/callbacks.c \
+	milter/authres.c \
+	milter/routes.c \
+	milter/milter.h
+# No autoconf config.h here: its name clashes with policy/config.h (-I order).
+milter_authgate_milter_CPPFLAGS = $(AM_CPPFLAGS) -DAG_VERSION='"$(PACKAGE_VERSION)"'
+milter_authgate_milter_CFLAGS = $(AM_CFLAGS)
+milter_authgate_milter_LDADD = $(POLICY_LIBS) $(MILTER_LIBS)
+
+# Unit tests for the milter's pure helpers (no libmilter connection needed).
+MILTER_TESTS = tests/test_milter_authres tests/test_milter_routes
+check_PROGRAMS += $(MILTER_TESTS)
+TESTS += $(MILTER_TESTS)
+tests_test_milter_authres_SOURCES = tests/test_milter_authres.c milter/authres.c tests/tap.h
+tests_test_milter_authres_CFLAGS = $(AM_CFLAGS)
+tests_test_milter_authres_LDADD = $(POLICY_LIBS)
+tests_test_milter_routes_SOURCES = tests/test_milter_routes.c milter/routes.c tests/tap.h
+tests_test_milter_routes_CFLAGS = $(AM_CFLAGS)
+tests_test_milter_routes_LDADD = $(POLICY_LIBS)
+
+EXTRA_DIST += tests/miltertest

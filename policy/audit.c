@@ -40,16 +40,19 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 void audit_format_time(int64_t ts_ms, char *buf, size_t len)
 {
-	int64_t secs, days, sod, y;
+	int64_t secs, days, sod, y, rem;
 	unsigned mon, mday, ms;
 
 	if (len == 0)
 		return;
 	/* Floor division: -1 ms is 1969-12-31T23:59:59.999Z, not .-001. */
 	secs = ts_ms / 1000;
-	if (ts_ms % 1000 < 0)
+	rem = ts_ms % 1000;
+	if (rem < 0) {
 		secs--;
-	ms = (unsigned)(ts_ms - secs * 1000);
+		rem += 1000; /* not ts_ms - secs * 1000: that overflows for INT64_MIN */
+	}
+	ms = (unsigned)rem;
 	days = secs / 86400;
 	if (secs % 86400 < 0)
 		days--;

@@ -29,27 +29,27 @@
 
 struct al_entry {
 	uint64_t hash;
-	uint64_t seq;     /* recency stamp, for eviction within a probe window */
-	int64_t first;    /* start of the current window (Unix seconds) */
-	unsigned count;   /* failures since first */
-	uint32_t bucket;  /* where the index points at us */
-	uint32_t prev;    /* towards the most recent */
-	uint32_t next;    /* towards the least recent; free-list link when unused */
+	uint64_t seq;	 /* recency stamp, for eviction within a probe window */
+	int64_t first;	 /* start of the current window (Unix seconds) */
+	unsigned count;	 /* failures since first */
+	uint32_t bucket; /* where the index points at us */
+	uint32_t prev;	 /* towards the most recent */
+	uint32_t next;	 /* towards the least recent; free-list link when unused */
 	uint16_t keylen;
 	bool used;
 };
 
 struct al_table {
 	struct al_entry *entries; /* capacity */
-	uint8_t *keys;            /* capacity * keymax */
+	uint8_t *keys;		  /* capacity * keymax */
 	size_t keymax;
 	uint32_t *buckets; /* entry index or AL_NONE */
-	size_t mask;       /* buckets - 1, a power of two minus one */
+	size_t mask;	   /* buckets - 1, a power of two minus one */
 	uint32_t capacity;
-	uint32_t head;     /* most recently failed */
-	uint32_t tail;     /* least recently failed: evicted first */
-	uint32_t free;     /* free-list head */
-	uint64_t clock;    /* source of seq */
+	uint32_t head;	/* most recently failed */
+	uint32_t tail;	/* least recently failed: evicted first */
+	uint32_t free;	/* free-list head */
+	uint64_t clock; /* source of seq */
 };
 
 struct ag_authlimit {
@@ -84,7 +84,7 @@ static uint64_t al_hash(const uint8_t *p, size_t len)
 	return h;
 }
 
-/* IPv6 clients usually own a whole /64: counting per address would let one host rotate through 2^64. */
+/* An IPv6 client usually owns a whole /64: per address, one host could rotate through 2^64. */
 static bool al_key_ip(const struct ag_ip *ip, struct al_key *k)
 {
 	if (ip == NULL)
@@ -314,7 +314,8 @@ void authlimit_free(struct ag_authlimit *t)
 	free(t);
 }
 
-void authlimit_fail(struct ag_authlimit *t, const struct ag_ip *client, const char *user, int64_t now)
+void authlimit_fail(struct ag_authlimit *t, const struct ag_ip *client, const char *user,
+		    int64_t now)
 {
 	struct al_key k;
 
@@ -326,7 +327,8 @@ void authlimit_fail(struct ag_authlimit *t, const struct ag_ip *client, const ch
 		al_fail(t, &t->user, &k, now);
 }
 
-void authlimit_success(struct ag_authlimit *t, const struct ag_ip *client, const char *user, int64_t now)
+void authlimit_success(struct ag_authlimit *t, const struct ag_ip *client, const char *user,
+		       int64_t now)
 {
 	struct al_key k;
 	uint32_t e;
@@ -344,8 +346,8 @@ void authlimit_success(struct ag_authlimit *t, const struct ag_ip *client, const
 		al_remove(&t->user, e);
 }
 
-unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
-			    int64_t now)
+unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *client,
+			    const char *user, int64_t now)
 {
 	struct al_key k;
 	unsigned n = 0, m;
@@ -362,7 +364,8 @@ unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *cl
 	return n;
 }
 
-bool authlimit_blocked(const struct ag_authlimit *t, const struct ag_ip *client, const char *user, int64_t now)
+bool authlimit_blocked(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
+		       int64_t now)
 {
 	/* limit 0 would block everyone before a first try: read it as "no limit". */
 	if (t == NULL || t->limit == 0)
@@ -370,8 +373,8 @@ bool authlimit_blocked(const struct ag_authlimit *t, const struct ag_ip *client,
 	return authlimit_failures(t, client, user, now) >= t->limit;
 }
 
-unsigned authlimit_delay_ms(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
-			    int64_t now)
+unsigned authlimit_delay_ms(const struct ag_authlimit *t, const struct ag_ip *client,
+			    const char *user, int64_t now)
 {
 	unsigned f = authlimit_failures(t, client, user, now);
 	unsigned d = AL_DELAY_BASE_MS;

@@ -15,8 +15,8 @@
 
 struct ac_entry {
 	struct ac_entry *hnext; /* bucket chain */
-	struct ac_entry *prev;  /* LRU: towards the most recent */
-	struct ac_entry *next;  /* LRU: towards the least recent */
+	struct ac_entry *prev;	/* LRU: towards the most recent */
+	struct ac_entry *next;	/* LRU: towards the least recent */
 	uint64_t hash;
 	int64_t verified; /* when PAM said yes: the ttl runs from here, hits do not renew it */
 	uint8_t mac[AUTHCACHE_MAC_LEN];
@@ -27,14 +27,14 @@ struct ac_entry {
 struct authcache {
 	struct ac_entry **buckets;
 	size_t mask;
-	size_t size;  /* at most this many entries */
+	size_t size; /* at most this many entries */
 	size_t count;
 	unsigned ttl;
 	struct ac_entry *head; /* most recently used */
 	struct ac_entry *tail; /* evicted first */
-	uint64_t seed;         /* random: bucket positions are not predictable */
+	uint64_t seed;	       /* random: bucket positions are not predictable */
 	EVP_MAC *mac;
-	EVP_MAC_CTX *keyed;    /* HMAC-SHA-256 with the key loaded; duplicated per use */
+	EVP_MAC_CTX *keyed; /* HMAC-SHA-256 with the key loaded; duplicated per use */
 };
 
 static uint64_t ac_hash(const struct authcache *c, const char *s, size_t len)
@@ -141,7 +141,8 @@ int authcache_mac(const struct authcache *c, const char *user, const char *passw
 	return ok ? 0 : -1;
 }
 
-static struct ac_entry *ac_find(const struct authcache *c, const char *user, size_t ulen, uint64_t h)
+static struct ac_entry *ac_find(const struct authcache *c, const char *user, size_t ulen,
+				uint64_t h)
 {
 	struct ac_entry *e;
 
@@ -187,7 +188,8 @@ static void ac_remove(struct authcache *c, struct ac_entry *e)
 	ac_entry_free(e);
 }
 
-/* Fresh means: verified at or before now, and less than ttl seconds ago. A clock stepped back misses. */
+/* Fresh means: verified at or before now, and less than ttl seconds ago. A clock stepped back
+ * misses. */
 static bool ac_fresh(const struct authcache *c, const struct ac_entry *e, int64_t now)
 {
 	if (now < e->verified)

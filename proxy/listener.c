@@ -55,16 +55,6 @@ out:
 	return fd;
 }
 
-static unsigned count_from_ip(const struct proxy_server *srv, const struct ag_ip *ip)
-{
-	unsigned n = 0;
-
-	for (const struct proxy_session *s = srv->sessions; s != NULL; s = s->next)
-		if (memcmp(s->ip.addr, ip->addr, sizeof(ip->addr)) == 0)
-			n++;
-	return n;
-}
-
 static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 			    int salen, void *arg)
 {
@@ -73,29 +63,22 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
 								     : LISTENER_SUBMISSION;
 	const struct ag_config *cfg = srv->cfg;
 	struct ag_ip ip;
-	const char *limit = NULL;
 
-	if (session_addr_from_sockaddr(sa, salen, &ip, NULL) < 0) {
+	if (session_addr_from_sockaddr(sa, salen, &ip, NULL) < 0 || srv->draining) {
 		evutil_closesocket(fd);
 		return;
 	}
-	if (srv->draining) {
-		evutil_closesocket(fd);
-		return;
-	}
-	if (cfg->max_connections > 0 && srv->nsessions >= cfg->max_connections)
-		limit = "max_connections";
-	else if (cfg->max_connections_per_ip > 0 &&
-		 count_from_ip(srv, &ip) >= cfg->max_connections_per_ip)
-		limit = "max_connections_per_ip";
-	if (limit != NULL && cfg->max_connections > 0 &&
-	    srv->nsessions >= OVERLOAD_FACTOR * cfg->max_connections) {
+	/*
+	 * Up to the limit a session is served; past it (session_start) it is
+	 * told why with a 421; past twice the limit not even that.
+	 */
+	if (cfg->max_connections > 0 && srv->nsessions >= OVERLOAD_FACTOR * cfg->max_connections) {
 		evutil_closesocket(fd);
 		return;
 	}
 	/* Replies are small and each must go out now, not wait for an ACK (Nagle). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	session_new(srv, fd, sa, salen, kind, limit);
+	session_new(srv, fd, sa, salen, kind);
 }
 
 static void listener_error(struct evconnlistener *l, void *arg)

@@ -9,6 +9,10 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/session_cmd.c \
 	proxy/session_auth.c \
 	proxy/session_data.c \
+	proxy/session_proxy.c \
+	proxy/proxyproto.c proxy/proxyproto.h \
+	proxy/authcache.c proxy/authcache.h \
+	proxy/startup.c proxy/startup.h \
 	proxy/relay.c proxy/relay.h \
 	proxy/smtp_parse.c proxy/smtp_parse.h \
 	proxy/auth.c proxy/auth.h \

@@ -13,12 +13,15 @@
 #include <event2/thread.h>
 
 #include "audit.h"
+#include "authcache.h"
+#include "authlimit.h"
 #include "policy/config.h"
 #include "listener.h"
 #include "log.h"
 #include "privsep.h"
 #include "server.h"
 #include "session.h"
+#include "startup.h"
 #include "tls.h"
 
 #ifndef AG_VERSION
@@ -26,6 +29,8 @@
 #endif
 
 #define DEFAULT_SHUTDOWN_GRACE 30
+/* Failed-AUTH counters kept (per address and per user): about 8 MB, LRU beyond. */
+#define AUTHLIMIT_CAPACITY 65536
 
 static void usage(void)
 {
@@ -67,6 +72,44 @@ static void warn_restart(const char *what, const char *a, const char *b)
 		log_msg(LOG_WARNING, NULL, "reload: %s changed; takes effect after a restart", what);
 }
 
+/*
+ * The failure counters and the credential cache are sized from the
+ * configuration; a reload that changes those keys starts them afresh (and
+ * says so), one that does not keeps what they know.
+ */
+static int server_auth_tables(struct proxy_server *srv, const struct ag_config *old,
+			      const struct ag_config *cfg)
+{
+	if (old == NULL || srv->authlimit == NULL || old->auth_fail_limit != cfg->auth_fail_limit ||
+	    old->auth_fail_window != cfg->auth_fail_window) {
+		struct ag_authlimit *al = authlimit_new(AUTHLIMIT_CAPACITY, cfg->auth_fail_limit,
+							cfg->auth_fail_window);
+
+		if (al == NULL) {
+			log_msg(LOG_ERR, NULL, "cannot allocate the failed-AUTH counters");
+			return -1;
+		}
+		if (srv->authlimit != NULL)
+			log_msg(LOG_NOTICE, NULL, "reload: auth_fail_limit/window changed: failure "
+						  "counters start from zero");
+		authlimit_free(srv->authlimit);
+		srv->authlimit = al;
+	}
+	if (old == NULL || srv->authcache == NULL || old->auth_cache_ttl != cfg->auth_cache_ttl ||
+	    old->auth_cache_size != cfg->auth_cache_size) {
+		struct authcache *ac = authcache_new(cfg->auth_cache_size, cfg->auth_cache_ttl);
+
+		if (ac == NULL) {
+			log_msg(LOG_ERR, NULL, "cannot allocate the credential cache");
+			return -1;
+		}
+		/* A shorter ttl or a cache turned off must not leave old entries working. */
+		authcache_free(srv->authcache);
+		srv->authcache = ac;
+	}
+	return 0;
+}
+
 static void server_reload(struct proxy_server *srv)
 {
 	struct ag_config_error err;
@@ -98,6 +141,7 @@ static void server_reload(struct proxy_server *srv)
 		   sizeof(cfg->listen_submission)) != 0)
 		log_msg(LOG_WARNING, NULL, "reload: listen addresses changed; takes effect after a "
 					   "restart");
+	server_auth_tables(srv, srv->cfg, cfg);
 	/* Running sessions keep the snapshot (and TLS context) they started with. */
 	config_unref(srv->cfg);
 	srv->cfg = cfg;
@@ -199,6 +243,8 @@ static int server_run(struct proxy_server *srv)
 		log_msg(LOG_ERR, NULL, "cannot create the event loop");
 		return 1;
 	}
+	if (server_auth_tables(srv, NULL, srv->cfg) < 0)
+		goto out;
 	srv->dns = evdns_base_new(srv->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (srv->dns == NULL) /* no resolv.conf: numeric backends still work */
 		srv->dns = evdns_base_new(srv->base, 0);
@@ -234,8 +280,75 @@ out:
 		event_free(srv->grace_timer);
 	if (srv->dns)
 		evdns_base_free(srv->dns, 0);
+	authlimit_free(srv->authlimit);
+	authcache_free(srv->authcache);
+	srv->authlimit = NULL;
+	srv->authcache = NULL;
 	event_base_free(srv->base);
 	return rc;
+}
+
+/* One startup finding: to stderr for -t ("FILE: key: ..."), to the log otherwise. */
+static int startup_report(const struct proxy_server *srv, bool check, enum startup_result r,
+			  const char *msg)
+{
+	if (r == STARTUP_OK)
+		return 0;
+	if (check)
+		fprintf(stderr, "%s: %s%s\n", srv->config_path, r == STARTUP_WARN ? "warning: " : "",
+			msg);
+	else
+		log_msg(r == STARTUP_WARN ? LOG_WARNING : LOG_ERR, NULL, "%s: %s", srv->config_path,
+			msg);
+	return r == STARTUP_FATAL ? -1 : 0;
+}
+
+/*
+ * Issue 8: the mistakes an admin makes at install time, said plainly before
+ * anything is served. Fatal: a certificate the key does not match, no PAM
+ * service, an audit log that cannot be written. Warnings: a certificate
+ * about to expire, a backend that does not answer now (it may later).
+ * With check (-t) nothing is opened for good, nothing created.
+ */
+static int server_startup_checks(struct proxy_server *srv, bool check)
+{
+	char msg[1024], tlserr[512];
+	int bad = 0;
+	SSL_CTX *ctx;
+
+	/* Keys are read as root: they need not be readable by the unprivileged user. */
+	ctx = tls_ctx_new(srv->cfg, tlserr, sizeof(tlserr));
+	if (ctx == NULL) {
+		snprintf(msg, sizeof(msg), "TLS: %s", tlserr);
+		bad |= startup_report(srv, check, STARTUP_FATAL, msg);
+	} else {
+		bad |= startup_report(srv, check,
+				      startup_check_cert_expiry(srv->cfg, ctx, msg, sizeof(msg)), msg);
+	}
+	bad |= startup_report(srv, check, startup_check_pam(srv->cfg, msg, sizeof(msg)), msg);
+	if (check) {
+		bad |= startup_report(srv, check, startup_check_audit(srv->cfg, msg, sizeof(msg)),
+				      msg);
+	} else if (bad == 0) {
+		const char *why = NULL;
+
+		srv->audit = audit_log_open(srv->cfg->audit_log, &why);
+		if (srv->audit == NULL) {
+			snprintf(msg, sizeof(msg), "audit_log: cannot open %s: %s",
+				 srv->cfg->audit_log, why ? why : strerror(errno));
+			bad |= startup_report(srv, check, STARTUP_FATAL, msg);
+		} else {
+			bad |= startup_report(srv, check,
+					      startup_audit_chown(srv->cfg, msg, sizeof(msg)), msg);
+		}
+	}
+	if (bad == 0)
+		startup_report(srv, check, startup_check_backends(srv->cfg, msg, sizeof(msg)), msg);
+	if (check || bad != 0)
+		SSL_CTX_free(ctx);
+	else
+		srv->ssl_ctx = ctx;
+	return bad;
 }
 
 int main(int argc, char **argv)
@@ -243,7 +356,6 @@ int main(int argc, char **argv)
 	struct proxy_server srv;
 	struct ag_config_error err;
 	const char *why = NULL;
-	char tlserr[512];
 	bool check = false, dump = false;
 	int opt, rc;
 
@@ -280,26 +392,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		if (dump)
+		rc = server_startup_checks(&srv, true) < 0 ? 1 : 0;
+		if (rc == 0 && dump)
 			config_dump(srv.cfg, stdout);
-		else
+		else if (rc == 0)
 			printf("ok\n");
 		config_unref(srv.cfg);
-		return 0;
+		return rc;
 	}
 
 	log_init("authgate-proxy", srv.foreground);
 	signal(SIGPIPE, SIG_IGN);
-	srv.audit = audit_log_open(srv.cfg->audit_log, &why);
-	if (srv.audit == NULL) {
-		log_msg(LOG_ERR, NULL, "audit_log %s: %s", srv.cfg->audit_log,
-			why ? why : strerror(errno));
-		return 1;
-	}
-	/* Keys are read as root: they need not be readable by the unprivileged user. */
-	srv.ssl_ctx = tls_ctx_new(srv.cfg, tlserr, sizeof(tlserr));
-	if (srv.ssl_ctx == NULL) {
-		log_msg(LOG_ERR, NULL, "TLS: %s", tlserr);
+	if (server_startup_checks(&srv, false) < 0) {
+		if (srv.audit != NULL)
+			audit_log_close(srv.audit);
+		config_unref(srv.cfg);
 		return 1;
 	}
 	if (server_bind(&srv) < 0)

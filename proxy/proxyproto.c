@@ -1,4 +1,4 @@
-/* proxyproto.c: HAProxy PROXY protocol v1 and v2 header parser over a byte buffer (pure, no I/O). */
+/* proxyproto.c: HAProxy PROXY protocol v1/v2 header parser over a byte buffer (pure, no I/O). */
 #include "proxyproto.h"
 
 #include <arpa/inet.h>
@@ -17,8 +17,8 @@ static const uint8_t pp_v1_prefix[] = "PROXY ";
 #define PP_V1_PREFIX_LEN 6
 
 /* Section 2.2: "\r\n\r\n\0\r\nQUIT\n" cannot start an SMTP or HTTP stream. */
-static const uint8_t pp_v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
-				       0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+static const uint8_t pp_v2_sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+				      0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 
 #define PP_V2_CMD_LOCAL 0x0
 #define PP_V2_CMD_PROXY 0x1
@@ -27,9 +27,9 @@ static const uint8_t pp_v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
 #define PP_V2_AF_INET6 0x2
 #define PP_V2_AF_UNIX 0x3
 #define PP_V2_STREAM 0x1
-#define PP_V2_INET_LEN 12    /* 2 x 4 bytes + 2 x 2 */
-#define PP_V2_INET6_LEN 36   /* 2 x 16 bytes + 2 x 2 */
-#define PP_V2_UNIX_LEN 216   /* 2 x 108 bytes */
+#define PP_V2_INET_LEN 12  /* 2 x 4 bytes + 2 x 2 */
+#define PP_V2_INET6_LEN 36 /* 2 x 16 bytes + 2 x 2 */
+#define PP_V2_UNIX_LEN 216 /* 2 x 108 bytes */
 
 static int pp_fail(struct proxyproto_result *out, const char *why)
 {

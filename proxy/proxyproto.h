@@ -1,4 +1,4 @@
-/* proxyproto.h: HAProxy PROXY protocol v1 and v2 header parser over a byte buffer (pure, no I/O). */
+/* proxyproto.h: HAProxy PROXY protocol v1/v2 header parser over a byte buffer (pure, no I/O). */
 #ifndef AG_PROXYPROTO_H
 #define AG_PROXYPROTO_H
 
@@ -6,18 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROXYPROTO_V1_MAX 107       /* "PROXY TCP6 <39> <39> 65535 65535\r\n", spec section 2.1 */
-#define PROXYPROTO_V2_HDR 16        /* signature, version/command, family, length */
+#define PROXYPROTO_V1_MAX 107	    /* "PROXY UNKNOWN <39> <39> 65535 65535\r\n", spec 2.1 */
+#define PROXYPROTO_V2_HDR 16	    /* signature, version/command, family, length */
 #define PROXYPROTO_V2_MAX_BODY 2048 /* addresses + TLVs we accept; real senders use < 300 */
 /* The most a caller ever has to buffer before proxyproto_parse() decides. */
 #define PROXYPROTO_MAX_HEADER (PROXYPROTO_V2_HDR + PROXYPROTO_V2_MAX_BODY)
-#define PROXYPROTO_ADDRSTRLEN 46    /* INET6_ADDRSTRLEN */
+#define PROXYPROTO_ADDRSTRLEN 46 /* INET6_ADDRSTRLEN */
 
 struct proxyproto_result {
-	int version;  /* 1 or 2 */
-	bool local;   /* v2 LOCAL, v1 UNKNOWN, or a family we do not relay (UNSPEC, UNIX): */
-	              /* keep the connection's own addresses */
-	int family;   /* AF_INET or AF_INET6 when !local, else AF_UNSPEC */
+	int version; /* 1 or 2 */
+	bool local;  /* keep the connection's addresses: v2 LOCAL, v1 UNKNOWN, UNSPEC, UNIX */
+	int family;  /* AF_INET or AF_INET6 when !local, else AF_UNSPEC */
 	char src_addr[PROXYPROTO_ADDRSTRLEN]; /* the client, canonical text ("" when local) */
 	uint16_t src_port;
 	char dst_addr[PROXYPROTO_ADDRSTRLEN]; /* the address the client connected to */

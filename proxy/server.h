@@ -14,17 +14,21 @@ struct ag_config;
 struct ag_audit_log;
 struct privsep;
 struct proxy_session;
+struct ag_authlimit;
+struct authcache;
 
 enum listener_kind { LISTENER_SMTPS = 0, LISTENER_SUBMISSION = 1, LISTENER_COUNT };
 
 struct proxy_server {
 	struct event_base *base;
-	struct evdns_base *dns;       /* backend names; never a blocking lookup */
+	struct evdns_base *dns;       /* backend names, client rDNS; never a blocking lookup */
 	const char *config_path;
 	struct ag_config *cfg;        /* snapshot for new sessions (we hold one ref) */
 	SSL_CTX *ssl_ctx;             /* context for new sessions (we hold one ref) */
 	struct ag_audit_log *audit;
 	struct privsep *ps;
+	struct ag_authlimit *authlimit; /* failed AUTHs across sessions, per IP (/64) and user */
+	struct authcache *authcache;    /* recently verified credentials (auth_cache_ttl) */
 	int listen_fd[LISTENER_COUNT]; /* -1 if not configured */
 	struct evconnlistener *listener[LISTENER_COUNT];
 	struct proxy_session *sessions; /* all live sessions, doubly linked */

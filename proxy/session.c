@@ -118,7 +118,7 @@ static struct bufferevent *session_tls_bev(struct proxy_session *s)
 }
 
 void session_new(struct proxy_server *srv, int fd, const struct sockaddr *sa, int salen,
-		 enum listener_kind kind, const char *over_limit)
+		 enum listener_kind kind)
 {
 	struct proxy_session *s = calloc(1, sizeof(*s));
 
@@ -137,17 +137,45 @@ void session_new(struct proxy_server *srv, int fd, const struct sockaddr *sa, in
 	session_addr_from_sockaddr(sa, salen, &s->ip, &s->port);
 	if (net_format_ip(&s->ip, s->ip_text, sizeof(s->ip_text)) < 0)
 		snprintf(s->ip_text, sizeof(s->ip_text), "unknown");
+	memcpy(s->peer_text, s->ip_text, sizeof(s->peer_text));
 	s->next = srv->sessions;
 	if (srv->sessions)
 		srv->sessions->prev = s;
 	srv->sessions = s;
 	srv->nsessions++;
+	if (s->cfg->proxy_protocol)
+		session_proxy_begin(s); /* calls session_start once the header is in */
+	else
+		session_start(s);
+}
 
-	if (kind == LISTENER_SMTPS) {
+/* Connection limits, counted on the real client (after a PROXY header), not the balancer. */
+static const char *session_over_limit(const struct proxy_session *s)
+{
+	const struct ag_config *cfg = s->cfg;
+	unsigned n = 0;
+
+	if (cfg->max_connections > 0 && s->srv->nsessions > cfg->max_connections)
+		return "max_connections";
+	if (cfg->max_connections_per_ip == 0)
+		return NULL;
+	for (const struct proxy_session *o = s->srv->sessions; o != NULL; o = o->next)
+		if (o != s && o->state != SS_PROXYHDR &&
+		    memcmp(o->ip.addr, s->ip.addr, sizeof(s->ip.addr)) == 0)
+			n++;
+	return n >= cfg->max_connections_per_ip ? "max_connections_per_ip" : NULL;
+}
+
+void session_start(struct proxy_session *s)
+{
+	const char *over_limit = session_over_limit(s);
+
+	s->state = SS_COMMAND;
+	if (s->kind == LISTENER_SMTPS) {
 		s->bev = session_tls_bev(s);
 		s->flags |= SF_SECURE | SF_BEV_OWNS_FD;
 	} else {
-		s->bev = bufferevent_socket_new(srv->base, fd, 0);
+		s->bev = bufferevent_socket_new(s->srv->base, s->fd, 0);
 	}
 	if (s->bev == NULL) {
 		log_msg(LOG_ERR, s->id, "cannot set up connection from [%s]", s->ip_text);
@@ -155,8 +183,12 @@ void session_new(struct proxy_server *srv, int fd, const struct sockaddr *sa, in
 		return;
 	}
 	session_bev_setup(s);
-	log_msg(LOG_INFO, s->id, "connect from [%s]:%u (%s)", s->ip_text, s->port,
-		kind == LISTENER_SMTPS ? "smtps" : "submission");
+	if (strcmp(s->peer_text, s->ip_text) != 0 || s->cfg->proxy_protocol)
+		log_msg(LOG_INFO, s->id, "connect from [%s]:%u via [%s] (%s)", s->ip_text, s->port,
+			s->peer_text, s->kind == LISTENER_SMTPS ? "smtps" : "submission");
+	else
+		log_msg(LOG_INFO, s->id, "connect from [%s]:%u (%s)", s->ip_text, s->port,
+			s->kind == LISTENER_SMTPS ? "smtps" : "submission");
 	if (over_limit != NULL) {
 		log_msg(LOG_WARNING, s->id, "refused [%s]: %s reached", s->ip_text, over_limit);
 		session_audit(s, "tempfail", "tempfail", over_limit);
@@ -198,6 +230,7 @@ void session_free(struct proxy_session *s)
 
 	if (s->auth_req != 0)
 		privsep_cancel(srv->ps, s->auth_req);
+	session_proxy_free(s);
 	session_auth_abort(s);
 	session_txn_reset(s);
 	if (s->timer)
@@ -541,6 +574,10 @@ void session_drain_all(struct proxy_server *srv)
 
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
+		if (s->state == SS_PROXYHDR) { /* not a session yet: nothing to finish */
+			session_free(s);
+			continue;
+		}
 		if (session_idle(s) && !(s->flags & SF_IN_PROCESS)) {
 			session_reply(s, "421 4.3.2 %s Service shutting down", s->cfg->hostname);
 			session_close(s);

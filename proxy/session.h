@@ -33,6 +33,7 @@ enum session_state {
 	SS_DATA,          /* message lines up to "." */
 	SS_STARTTLS,      /* our 220 is being flushed; then the TLS handshake */
 	SS_CLOSING,       /* a final reply is being flushed; then session_free */
+	SS_PROXYHDR,      /* proxy_protocol: the PROXY header, before any SMTP or TLS byte */
 };
 
 /* Why input processing is paused (EV_READ off). */
@@ -68,6 +69,7 @@ struct session_txn {
 };
 
 struct relay;
+struct session_proxyhdr;
 
 struct proxy_session {
 	struct proxy_session *next, *prev; /* srv->sessions */
@@ -79,9 +81,11 @@ struct proxy_session {
 	int fd;
 	struct bufferevent *bev;
 	enum listener_kind kind;
-	struct ag_ip ip;
+	struct ag_ip ip;       /* the client: from the PROXY header when there is one */
 	char ip_text[AG_IP_STRLEN];
 	uint16_t port;
+	char peer_text[AG_IP_STRLEN]; /* who connected to us (the load balancer, or the client) */
+	struct session_proxyhdr *proxyhdr; /* while reading the PROXY header */
 
 	enum session_state state;
 	enum session_wait wait;
@@ -94,6 +98,7 @@ struct proxy_session {
 	struct auth_credentials *cred; /* during AUTH only, wiped after */
 	char auth_user[AG_MAX_LOGIN + 1]; /* normalised login once authenticated */
 	char auth_attempt[AG_MAX_LOGIN + 1]; /* escaped, for log/audit of failures */
+	char auth_login[AG_MAX_LOGIN + 1];   /* normalised login of the attempt, "" if unusable */
 	unsigned auth_failures;
 	uint64_t auth_req;
 	struct event *timer; /* auth delay */
@@ -113,7 +118,9 @@ struct proxy_session {
 
 /* session.c: lifecycle and I/O */
 void session_new(struct proxy_server *srv, int fd, const struct sockaddr *sa, int salen,
-		 enum listener_kind kind, const char *over_limit);
+		 enum listener_kind kind);
+/* The client's address is known (at once, or after the PROXY header): limits, TLS, banner. */
+void session_start(struct proxy_session *s);
 int session_addr_from_sockaddr(const struct sockaddr *sa, int salen, struct ag_ip *ip,
 			       uint16_t *port);
 void session_free(struct proxy_session *s);
@@ -134,6 +141,10 @@ void session_txn_reset(struct proxy_session *s);
 void session_drain_all(struct proxy_server *srv); /* SIGTERM */
 bool session_idle(const struct proxy_session *s);
 int64_t session_now_ms(void);
+
+/* session_proxy.c: the PROXY v1/v2 header read from the raw socket (proxy_protocol = yes) */
+void session_proxy_begin(struct proxy_session *s);
+void session_proxy_free(struct proxy_session *s);
 
 /* session_cmd.c: the command table */
 void session_cmd_line(struct proxy_session *s, const char *line, size_t len);

@@ -9,12 +9,35 @@
 #include <openssl/rand.h>
 
 #include "audit.h"
+#include "authcache.h"
+#include "authlimit.h"
 #include "policy/config.h"
 #include "log.h"
 #include "privsep.h"
 
-#define AUTH_DELAY_MIN_MS 500
-#define AUTH_DELAY_SPAN_MS 1000
+/* On top of authlimit_delay_ms() (which grows with the failures): so timing tells nothing. */
+#define AUTH_DELAY_JITTER_MS 500
+
+static int64_t auth_now(void)
+{
+	return session_now_ms() / 1000;
+}
+
+/*
+ * Whose failures count against the address. Not a trusted network's: a
+ * webmail host or Exchange server speaks for many users from one address,
+ * and one user's typos must not lock out all the others. Their per-user
+ * counters (and the per-session limit) still apply.
+ */
+static const struct ag_ip *auth_limit_ip(const struct proxy_session *s)
+{
+	return net_cidr_list_match(&s->cfg->trusted_networks, &s->ip) ? NULL : &s->ip;
+}
+
+static const char *auth_limit_user(const struct proxy_session *s)
+{
+	return s->auth_login[0] ? s->auth_login : NULL;
+}
 
 static void auth_finish(struct proxy_session *s)
 {
@@ -48,18 +71,35 @@ static void auth_audit(struct proxy_session *s, const char *action, const char *
 	session_audit_write(s, &r);
 }
 
+/* Too many failures, here or across sessions: 421 4.7.0 and close (no PAM for this one). */
+static void auth_too_many(struct proxy_session *s)
+{
+	auth_finish(s);
+	log_msg(LOG_NOTICE, s->id, "too many authentication failures from [%s]%s%s%s", s->ip_text,
+		s->auth_login[0] ? " or for \"" : "", s->auth_login, s->auth_login[0] ? "\"" : "");
+	auth_audit(s, "reject", "too many failures");
+	session_reply_id(s, AG_REPLY_AUTH_TOO_MANY);
+	session_close(s);
+}
+
+static bool auth_blocked(const struct proxy_session *s)
+{
+	unsigned limit = s->cfg->auth_fail_limit;
+
+	if (limit > 0 && s->auth_failures >= limit)
+		return true;
+	return authlimit_blocked(s->srv->authlimit, auth_limit_ip(s), auth_limit_user(s),
+				 auth_now());
+}
+
 static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct proxy_session *s = arg;
-	unsigned limit = s->cfg->auth_fail_limit;
 
 	(void)fd;
 	(void)what;
-	if (limit > 0 && s->auth_failures >= limit) {
-		log_msg(LOG_NOTICE, s->id, "too many authentication failures from [%s]",
-			s->ip_text);
-		session_reply_id(s, AG_REPLY_AUTH_TOO_MANY);
-		session_close(s);
+	if (auth_blocked(s)) {
+		auth_too_many(s);
 		return;
 	}
 	session_reply_id(s, AG_REPLY_AUTH_INVALID);
@@ -70,16 +110,20 @@ static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
 static void auth_failed(struct proxy_session *s, const char *reason)
 {
 	unsigned char r[2] = { 0, 0 };
+	const struct ag_ip *ip = auth_limit_ip(s);
+	int64_t now = auth_now();
 	struct timeval tv;
 	unsigned ms;
 
 	auth_finish(s);
 	s->auth_failures++;
+	authlimit_fail(s->srv->authlimit, ip, auth_limit_user(s), now);
 	log_msg(LOG_NOTICE, s->id, "authentication failed for \"%s\" from [%s]: %s",
 		s->auth_attempt, s->ip_text, reason);
 	auth_audit(s, "reject", reason);
 	RAND_bytes(r, sizeof(r));
-	ms = AUTH_DELAY_MIN_MS + ((unsigned)r[0] << 8 | r[1]) % (AUTH_DELAY_SPAN_MS + 1);
+	ms = authlimit_delay_ms(s->srv->authlimit, ip, auth_limit_user(s), now) +
+	     ((unsigned)r[0] << 8 | r[1]) % (AUTH_DELAY_JITTER_MS + 1);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	if (s->timer == NULL)
@@ -98,6 +142,19 @@ static void auth_tempfail(struct proxy_session *s, const char *reason)
 	session_reply_id(s, AG_REPLY_AUTH_TEMPFAIL);
 }
 
+/* via: NULL for PAM, "cache" for a hit in the verified-credential cache (audit reason). */
+static void auth_succeeded(struct proxy_session *s, const char *via)
+{
+	auth_finish(s);
+	s->flags |= SF_AUTHENTICATED;
+	snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->auth_login);
+	authlimit_success(s->srv->authlimit, auth_limit_ip(s), s->auth_login, auth_now());
+	log_msg(LOG_INFO, s->id, "authenticated \"%s\" from [%s]%s", s->auth_login, s->ip_text,
+		via ? " (cached)" : "");
+	auth_audit(s, "accept", via);
+	session_reply_id(s, AG_REPLY_AUTH_OK);
+}
+
 static void auth_pam_done(enum privsep_result res, void *arg)
 {
 	struct proxy_session *s = arg;
@@ -105,15 +162,18 @@ static void auth_pam_done(enum privsep_result res, void *arg)
 	s->auth_req = 0;
 	switch (res) {
 	case PRIVSEP_AUTH_OK:
-		s->flags |= SF_AUTHENTICATED;
-		snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->auth_attempt);
-		log_msg(LOG_INFO, s->id, "authenticated \"%s\" from [%s]", s->auth_attempt,
-			s->ip_text);
-		auth_audit(s, "accept", NULL);
-		session_reply_id(s, AG_REPLY_AUTH_OK);
+		/* The password was kept for this: the cache learns only what PAM said yes to. */
+		if (s->cred != NULL &&
+		    authcache_store(s->srv->authcache, s->auth_login, s->cred->password,
+				    auth_now()) < 0)
+			log_msg(LOG_WARNING, s->id, "credential cache: cannot store \"%s\"",
+				s->auth_login);
+		auth_succeeded(s, NULL);
 		session_resume(s);
 		break;
 	case PRIVSEP_AUTH_FAIL:
+		/* A changed (or guessed) password: the cached one must not keep working. */
+		authcache_forget(s->srv->authcache, s->auth_login);
 		auth_failed(s, "authentication failure");
 		break;
 	default:
@@ -123,31 +183,43 @@ static void auth_pam_done(enum privsep_result res, void *arg)
 	}
 }
 
-/* Credentials complete: normalise the login (policy) and ask the PAM process. */
+/* Credentials complete: normalise the login (policy), check the limits and cache, ask PAM. */
 static void auth_verify(struct proxy_session *s)
 {
 	struct auth_credentials *cr = s->cred;
 	const char *why = NULL;
-	char login[AG_MAX_LOGIN + 1];
 
 	log_escape(cr->user, cr->user_len, s->auth_attempt, sizeof(s->auth_attempt));
-	if (policy_normalise_login(s->cfg, cr->user, cr->user_len, login, sizeof(login), &why) <
-	    0) {
+	s->auth_login[0] = '\0';
+	if (policy_normalise_login(s->cfg, cr->user, cr->user_len, s->auth_login,
+				   sizeof(s->auth_login), &why) < 0) {
+		s->auth_login[0] = '\0';
 		auth_failed(s, why ? why : "unusable login name");
 		return;
 	}
 	/* From here on the record names the login as PAM sees it. */
-	snprintf(s->auth_attempt, sizeof(s->auth_attempt), "%s", login);
+	snprintf(s->auth_attempt, sizeof(s->auth_attempt), "%s", s->auth_login);
+	/* Before PAM: a blocked address or user must not cost PAM time (or learn anything). */
+	if (auth_blocked(s)) {
+		auth_too_many(s);
+		return;
+	}
+	/* The cache is keyed on the normalised login: "jdoe@domain" and "jdoe" share it. */
+	if (authcache_check(s->srv->authcache, s->auth_login, cr->password, auth_now())) {
+		auth_succeeded(s, "cache");
+		return;
+	}
 	if (s->srv->ps == NULL) {
 		auth_tempfail(s, "no authentication process");
 		return;
 	}
-	s->auth_req = privsep_auth(s->srv->ps, login, cr->password, s->ip_text, auth_pam_done, s);
-	auth_finish(s); /* the password is no longer needed here */
+	s->auth_req = privsep_auth(s->srv->ps, s->auth_login, cr->password, s->ip_text,
+				   auth_pam_done, s);
 	if (s->auth_req == 0) {
 		auth_tempfail(s, "authentication request not queued");
 		return;
 	}
+	/* The credentials stay (wiped in auth_finish) until PAM answers: the cache needs them. */
 	session_pause(s, SW_PAM);
 }
 
@@ -210,6 +282,12 @@ void session_auth_start(struct proxy_session *s, const char *args, size_t len)
 		return;
 	}
 	s->auth_attempt[0] = '\0';
+	s->auth_login[0] = '\0';
+	/* An address already over the limit is told so before it sends a password. */
+	if (auth_blocked(s)) {
+		auth_too_many(s);
+		return;
+	}
 	s->cred = calloc(1, sizeof(*s->cred));
 	if (s->cred == NULL) {
 		auth_tempfail(s, "out of memory");

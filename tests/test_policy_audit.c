@@ -67,6 +67,9 @@ static void test_time(void)
 	       "milliseconds truncated, not rounded up");
 	is_str(fmt_time(1795428000123LL), "2026-11-23T10:00:00.123Z", "INTERFACE.md example time");
 	is_str(fmt_time(-1), "1969-12-31T23:59:59.999Z", "before the epoch");
+	/* Found by tests/fuzz/fuzz_audit_format: INT64_MIN overflowed computing the milliseconds. */
+	is_str(fmt_time(INT64_MIN), "-292275055-05-16T16:47:04.192Z", "INT64_MIN ms, no overflow");
+	is_str(fmt_time(INT64_MAX), "292278994-08-17T07:12:55.807Z", "INT64_MAX ms");
 }
 
 static void test_format(void)

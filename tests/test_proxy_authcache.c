@@ -29,9 +29,12 @@ static void test_hit_miss(void)
 	ok(!authcache_check(c, "jdoe", "Secret", 1001), "another password: miss (goes to PAM)");
 	ok(!authcache_check(c, "jdoe", "secretx", 1001), "a longer password: miss");
 	ok(!authcache_check(c, "jdoe", "", 1001), "empty password: miss");
-	ok(!authcache_check(c, "JDOE", "secret", 1001), "user names are exact: PAM decides on case");
-	ok(!authcache_check(c, "jdo", "esecret", 1001), "user/password boundary is part of the MAC");
-	ok(authcache_check(c, "jdoe", "secret", 1002), "a miss on a wrong password keeps the entry");
+	ok(!authcache_check(c, "JDOE", "secret", 1001),
+	   "user names are exact: PAM decides on case");
+	ok(!authcache_check(c, "jdo", "esecret", 1001),
+	   "user/password boundary is part of the MAC");
+	ok(authcache_check(c, "jdoe", "secret", 1002),
+	   "a miss on a wrong password keeps the entry");
 
 	/* A password change: the new one misses, PAM says yes, the store replaces the old. */
 	ok(!authcache_check(c, "jdoe", "new-secret", 1003), "new password: miss");

@@ -7,7 +7,8 @@
 #include "proxy/proxyproto.h"
 #include "tap.h"
 
-static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+static const uint8_t sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
+				0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 
 static int parse_str(const char *s, struct proxyproto_result *r)
 {
@@ -68,17 +69,20 @@ static void test_v1(void)
 	is_int(r.src_port, 65535, "port 65535");
 	is_int(r.dst_port, 0, "port 0");
 	is_int(parse_str(max, &r), 107, "the longest v1 line (107 bytes) is accepted");
-	ok(prefixes_need_more((const uint8_t *)max, strlen(max)), "every truncation of a v1 line asks for more");
+	ok(prefixes_need_more((const uint8_t *)max, strlen(max)),
+	   "every truncation of a v1 line asks for more");
 
 	is_int(parse_str("PROXY UNKNOWN\r\n", &r), 15, "v1 UNKNOWN");
 	ok(r.local, "v1 UNKNOWN: keep the connection's addresses");
 	is_str(r.src_addr, "", "v1 UNKNOWN: no source address");
-	is_int(parse_str("PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n", &r), 35, "v1 UNKNOWN with ignored fields");
+	is_int(parse_str("PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n", &r), 35,
+	       "v1 UNKNOWN with ignored fields");
 
 	/* 108 bytes without CRLF in time: a sender that is not speaking the protocol. */
 	memset(over, 'a', sizeof(over));
 	memcpy(over, "PROXY TCP4 ", 11);
-	is_int(proxyproto_parse((const uint8_t *)over, 107, &r), -1, "v1 overlong: refused at 107 bytes");
+	is_int(proxyproto_parse((const uint8_t *)over, 107, &r), -1,
+	       "v1 overlong: refused at 107 bytes");
 	ok(r.why != NULL, "a refusal says why");
 	snprintf(over, sizeof(over), "PROXY TCP4 1.2.3.4 5.6.7.8 %0*d 2\r\n", 80, 1);
 	is_int(parse_str(over, &r), -1, "v1 overlong with CRLF after byte 107");
@@ -88,7 +92,8 @@ static void test_v1(void)
 	is_int(proxyproto_parse((const uint8_t *)over, 107, &r), -1,
 	       "v1 whose CRLF would end at byte 108: refused");
 	is_int(parse_str("PROXZ", &r), -1, "a P that does not go on as PROXY");
-	is_int(parse_str("PROXY TCP4 1.2.3.4 5.6.7.888 1 25\r\n", &r), -1, "bad destination address");
+	is_int(parse_str("PROXY TCP4 1.2.3.4 5.6.7.888 1 25\r\n", &r), -1,
+	       "bad destination address");
 	is_int(parse_str("PROXY TCP4 1.2.3.4 5.6.7.8 1 2a\r\n", &r), -1, "bad destination port");
 	is_int(parse_str("PROXY TCP4 1.2.3.4 5.6.7.8 65536 25\r\n", &r), -1, "port 65536");
 	is_int(parse_str("PROXY TCP4 1.2.3.4 5.6.7.8 -1 25\r\n", &r), -1, "negative port");
@@ -106,7 +111,8 @@ static void test_v1(void)
 	is_int(parse_str("PROXY TCP4 1.2.3.4\r5.6.7.8 1 25\r\n", &r), -1, "CR inside the line");
 	is_int(parse_str("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\x01", &r), -1,
 	       "a control character fails at once, before the CRLF");
-	is_int(parse_str("proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n", &r), -1, "the keyword is case-sensitive");
+	is_int(parse_str("proxy TCP4 1.2.3.4 5.6.7.8 1 2\r\n", &r), -1,
+	       "the keyword is case-sensitive");
 	is_int(parse_str("EHLO client.example\r\n", &r), -1, "plain SMTP is not a header");
 	ok(r.why != NULL && strlen(r.why) > 0, "and says why");
 	is_int(parse_str("PROXY TCP4 1.2.3.4", &r), 0, "a truncated line asks for more");
@@ -120,7 +126,7 @@ static void test_v2(void)
 	size_t n;
 
 	/* TCP over IPv4: 203.0.113.7:51234 -> 192.0.2.1:587. */
-	memcpy(body, (const uint8_t[]){ 203, 0, 113, 7, 192, 0, 2, 1, 0xc8, 0x22, 0x02, 0x4b }, 12);
+	memcpy(body, (const uint8_t[]){203, 0, 113, 7, 192, 0, 2, 1, 0xc8, 0x22, 0x02, 0x4b}, 12);
 	n = v2_build(buf, 0x21, 0x11, body, 12);
 	memcpy(buf + n, "EHLO", 4);
 	is_int(proxyproto_parse(buf, n + 4, &r), 28, "v2 INET: 16 + 12 bytes consumed");
@@ -136,8 +142,8 @@ static void test_v2(void)
 	body[0] = 0x20, body[1] = 0x01, body[2] = 0x0d, body[3] = 0xb8, body[15] = 7;
 	body[16] = 0x20, body[17] = 0x01, body[18] = 0x0d, body[19] = 0xb8, body[31] = 1;
 	body[32] = 0x01, body[33] = 0x00, body[34] = 0x01, body[35] = 0xd1;
-	memcpy(body + 36, (const uint8_t[]){ 0x01, 0x00, 0x02, 'h', '2', 0xea, 0x00, 0x03, 'v', 'p', 'c' },
-	       11);
+	memcpy(body + 36,
+	       (const uint8_t[]){0x01, 0x00, 0x02, 'h', '2', 0xea, 0x00, 0x03, 'v', 'p', 'c'}, 11);
 	n = v2_build(buf, 0x21, 0x21, body, 47);
 	is_int(proxyproto_parse(buf, n, &r), 63, "v2 INET6 with TLVs: TLVs skipped");
 	is_str(r.src_addr, "2001:db8::7", "v2 INET6 source");
@@ -168,7 +174,8 @@ static void test_v2(void)
 	is_int(proxyproto_parse(buf, n, &r), -1, "v2 INET over UDP");
 	n = v2_build(buf, 0x31, 0x11, body, 12);
 	is_int(proxyproto_parse(buf, n, &r), -1, "v2 version 3");
-	is_int(proxyproto_parse(buf, 13, &r), -1, "a bad version is refused before the rest arrives");
+	is_int(proxyproto_parse(buf, 13, &r), -1,
+	       "a bad version is refused before the rest arrives");
 	n = v2_build(buf, 0x22, 0x11, body, 12);
 	is_int(proxyproto_parse(buf, n, &r), -1, "v2 command 2");
 	n = v2_build(buf, 0x21, 0x41, body, 12);
@@ -182,7 +189,8 @@ static void test_v2(void)
 	is_int(proxyproto_parse(buf, n, &r), (int)PROXYPROTO_MAX_HEADER,
 	       "v2 with the largest body (one NOOP TLV)");
 	n = v2_build(buf, 0x21, 0x11, body, PROXYPROTO_V2_MAX_BODY + 1);
-	is_int(proxyproto_parse(buf, 16, &r), -1, "v2 length over the bound: refused on the fixed part");
+	is_int(proxyproto_parse(buf, 16, &r), -1,
+	       "v2 length over the bound: refused on the fixed part");
 	memcpy(buf, sig, 12);
 	buf[11] = 'X';
 	is_int(proxyproto_parse(buf, 12, &r), -1, "bad v2 signature");

@@ -167,9 +167,13 @@ if [ "$full" -eq 1 ] && [ -x "$dest$sbindir/authgate-milter" ]; then
 		"$dest$sbindir/authgate-milter" -t -c "$dest$sysconfdir/authgate/authgate.conf"
 fi
 if [ "$full" -eq 1 ] && [ -x "$dest$sbindir/authgate-proxy" ] && command -v openssl >/dev/null; then
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=smtp.example.ac.uk \
+	# -t runs the startup checks too: certificate, PAM service file, audit log directory.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 60 -subj /CN=smtp.example.ac.uk \
 		-keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1
+	mkdir -p "$work/auditlog"
 	sed -e "s|^tls_cert .*|tls_cert = $work/cert.pem|" -e "s|^tls_key .*|tls_key = $work/key.pem|" \
+		-e "s|^audit_log .*|audit_log = $work/auditlog/audit.jsonl|" \
+		-e "s|^pam_service .*|pam_service = other|" \
 		"$dest$sysconfdir/authgate/authgate.conf" >"$work/proxy.conf"
 	check "authgate-proxy -t accepts the installed sample config" -- \
 		"$dest$sbindir/authgate-proxy" -t -c "$work/proxy.conf"

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# measure.sh: the measurements of scripts/bench (load runs and medians, idle-connection
+# memory, milter cost, instructions per message, the crypto ceiling) and the result table.
+# Sourced after bench/peers.sh; results go to $BENCH_RES (one file per figure).
+
+# bench_median N...: the median (the mean of the middle two for an even count).
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_load CASE REP PORT [smtpload args...]: one bounded run; the JSON lands in
+# $BENCH_RES/CASE.REP.json (an empty object when the client failed outright).
+bench_load() {
+	local case=$1 rep=$2 port=$3 out
+	shift 3
+	out=$BENCH_RES/$case.$rep.json
+	if ! timeout $((${BENCH_DURATION%.*} + ${BENCH_WARMUP%.*} + 61)) "$AG_BUILDDIR/bench/smtpload" \
+		--port "$port" --concurrency "$BENCH_CONC" --duration "$BENCH_DURATION" \
+		--warmup "$BENCH_WARMUP" --label "$case" --json "$@" >"$out" 2>>"$BENCH_RES/smtpload.err"; then
+		[ -s "$out" ] || echo '{}' >"$out"
+	fi
+	printf '  %-22s run %d: %8.1f msgs/s  msg p50 %6.2f ms  errors %s\n' "$case" "$rep" \
+		"$(jq -r '.msgs_per_s // 0' "$out")" "$(jq -r '.phases.message.p50_ms // 0' "$out")" \
+		"$(jq -c '.errors // "client failed"' "$out")"
+}
+
+# bench_stat CASE JQ-EXPR: the median of one figure over the runs of CASE.
+bench_stat() {
+	local case=$1 expr=$2 f vals=()
+	for f in "$BENCH_RES/$case".*.json; do
+		[ -s "$f" ] || continue
+		vals+=("$(jq -r "$expr // \"nan\"" "$f")")
+	done
+	[ "${#vals[@]}" -gt 0 ] || {
+		echo nan
+		return
+	}
+	bench_median "${vals[@]}"
+}
+
+bench_ratio() { # bench_ratio A B: A/B with two decimals, "-" when either is missing
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "nan" || b == "nan" || a == "" || b == "" || b + 0 == 0) print "-";
+		else printf "%.2f\n", a / b }'
+}
+
+# bench_wait_drained DIR: let Postfix deliver its queue to the sink before the next run,
+# so its background delivery does not take CPU from whoever runs next (bounded: 120 s).
+bench_wait_drained() {
+	ag_postfix_flush "$1" || true
+	ag_postfix_wait_queue_empty "$1" 120 ||
+		echo "  (postfix queue not empty after 120 s: $(ag_postfix_queue_count "$1") left)"
+}
+
+# bench_memory NAME PORT PIDVAR-VALUE N: RSS growth per idle TLS connection (TLS + EHLO
+# done, then silent), measured on the server's whole process tree.
+bench_memory() {
+	local name=$1 port=$2 pid=$3 n=$4 ready rss0 rss1 hp per
+	ready=$BENCH_RES/hold.$name.$n
+	timeout 60 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 20 --total 200 \
+		--user "$BENCH_USER" --password "$BENCH_PASS" >/dev/null 2>&1 || true
+	sleep 1
+	rss0=$(bench_rss_kib "$pid")
+	rm -f "$ready"
+	"$AG_BUILDDIR/bench/smtpload" --port "$port" --hold "$n" --concurrency 100 \
+		--hold-seconds 120 --ready-file "$ready" --timeout 30 >"$BENCH_RES/hold.$name.$n.out" 2>&1 &
+	hp=$!
+	bench_track "$hp" smtpload-hold
+	wait_for 90 test -s "$ready" || true
+	sleep 2
+	rss1=$(bench_rss_kib "$pid")
+	bench_stop "$hp"
+	per=$(awk -v a="$rss0" -v b="$rss1" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
+	echo "$name $n $(tr '\n' ' ' <"$ready" 2>/dev/null)rss_before_kib $rss0 rss_held_kib $rss1 per_conn_kib $per" |
+		tee -a "$BENCH_RES/memory.txt"
+}
+
+# bench_smtp_source PORT N: seconds smtp-source needs to hand N messages to Postfix.
+bench_smtp_source() {
+	local port=$1 n=$2 t0 t1
+	t0=$(date +%s%N)
+	timeout 300 smtp-source -s 20 -m "$n" -l "$BENCH_SIZE" -f bench@authgate.test \
+		-t sink@example.org "127.0.0.1:$port" >/dev/null 2>&1 || return 1
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.1f\n", n / ((b - a) / 1e9) }'
+}
+
+# bench_callgrind_run CONF N RESULT: instructions of the proxy's network process for a run
+# of N messages (start-up and shutdown included: the caller takes differences), written to
+# RESULT; RESULT.out names the profile. Not run in $(...): the proxy must stay tracked.
+bench_callgrind_run() {
+	local conf=$1 n=$2 result=$3 dir out port
+	dir=$(dirname "$conf")/cg
+	mkdir -p "$dir"
+	chmod 1777 "$dir" # the proxy writes its profile after dropping to nobody
+	echo nan >"$result"
+	bench_proxy_start "cg$n" "$conf" yes valgrind --tool=callgrind --vgdb=no \
+		"--callgrind-out-file=$dir/callgrind.out.%p" || return 0
+	out=$dir/callgrind.out.$PROXY_PID
+	# valgrind created the profile as root; the proxy rewrites it at exit as its user
+	[ -e "$out" ] && chown "$(sed -n 's/^user *= *//p' "$conf")" "$out"
+	port=$(sed -n 's/^listen_smtps *= *.*:\([0-9][0-9]*\) *$/\1/p' "$conf")
+	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
+		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
+		>"$dir/smtpload.out" 2>&1 || true
+	bench_stop "$PROXY_PID"
+	wait_for 30 test -s "$out" || return 0
+	echo "$out" >"$result.out"
+	sed -n 's/^summary: *\([0-9]*\).*/\1/p; s/^totals: *\([0-9]*\).*/\1/p' "$out" |
+		head -n 1 >"$result"
+}
+
+# bench_callgrind_nginx DIR CERTDIR AUTHPORT N RESULT: the same for nginx (one process,
+# no master, so the profile is the worker's), for an instructions-per-message ratio.
+bench_callgrind_nginx() {
+	local dir=$1 certs=$2 auth=$3 n=$4 result=$5 port
+	port=$(bench_free_port)
+	echo nan >"$result"
+	mkdir -p "$dir"
+	bench_nginx_start "$dir" "$certs" yes "$port:$auth" -- valgrind --tool=callgrind \
+		--vgdb=no "--callgrind-out-file=$dir/callgrind.out" || return 0
+	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
+		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
+		>"$dir/smtpload.out" 2>&1 || true
+	bench_stop "$NGINX_PID"
+	wait_for 30 test -s "$dir/callgrind.out" || return 0
+	sed -n 's/^summary: *\([0-9]*\).*/\1/p; s/^totals: *\([0-9]*\).*/\1/p' \
+		"$dir/callgrind.out" | head -n 1 >"$result"
+}
+
+# bench_syscalls NAME PID PORT N: system calls per message made by process PID (not its
+# children) over N one-message connections, counted by strace -c.
+bench_syscalls() {
+	local name=$1 pid=$2 port=$3 n=$4 f=$BENCH_RES/strace.$1 sp calls
+	strace -c -p "$pid" -o "$f" 2>/dev/null &
+	sp=$!
+	bench_track "$sp" strace
+	sleep 1
+	timeout 120 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 10 --total "$n" \
+		--user "$BENCH_USER" --password "$BENCH_PASS" >/dev/null 2>&1 || true
+	kill -INT "$sp" 2>/dev/null || true
+	wait_for 10 test -s "$f" || true
+	bench_stop "$sp"
+	calls=$(awk '$NF == "total" { print $4 }' "$f")
+	awk -v c="${calls:-0}" -v n="$n" -v w="$name" \
+		'BEGIN { printf "%s %.0f\n", w, c / n }' | tee -a "$BENCH_RES/syscalls.txt"
+}
+
+# bench_crypto_ceiling: private-key operations per second on one core; a full handshake
+# costs the server one signature and one key exchange.
+bench_crypto_ceiling() {
+	local secs=$1
+	openssl speed -seconds "$secs" ecdsap256 rsa2048 ecdhx25519 2>/dev/null | awk '
+		/^rsa 2048 bits/ { printf "rsa2048_sign_per_s %s\n", $(NF - 1) }
+		/ecdsa \(nistp256\)/ { printf "ecdsap256_sign_per_s %s\n", $(NF - 1) }
+		/ecdh \(X25519\)/ { printf "x25519_per_s %s\n", $NF }' >"$BENCH_RES/crypto.txt"
+	cat "$BENCH_RES/crypto.txt"
+}
+
+# ---- the table ----
+
+# bench_row CERT CASE LABEL AUTH NGINXCASE DIRECTCASE
+bench_row() {
+	local cert=$1 case=$2 label=$3 auth=$4 ncase=$5 dcase=$6 r rn rd
+	[ -n "$(ls "$BENCH_RES/$cert-$case".*.json 2>/dev/null)" ] || return 0
+	r=$(bench_stat "$cert-$case" .msgs_per_s)
+	rn=-
+	[ "$ncase" != - ] && rn=$(bench_ratio "$r" "$(bench_stat "$cert-$ncase" .msgs_per_s)")
+	rd=-
+	[ "$dcase" != - ] && rd=$(bench_ratio "$r" "$(bench_stat "$cert-$dcase" .msgs_per_s)")
+	printf '| %-3s | %-34s | %-10s | %8.1f | %7.2f | %7.2f | %7.2f | %7.2f | %6s | %6s |\n' \
+		"$cert" "$label" "$auth" "$r" \
+		"$(bench_stat "$cert-$case" .phases.session.p50_ms)" \
+		"$(bench_stat "$cert-$case" .phases.session.p99_ms)" \
+		"$(bench_stat "$cert-$case" .phases.message.p50_ms)" \
+		"$(bench_stat "$cert-$case" .phases.message.p99_ms)" "$rn" "$rd"
+}
+
+bench_table_head() {
+	echo "| TLS | peer | auth | msgs/s | sess p50 | sess p99 | msg p50 | msg p99 | x nginx | x direct |"
+	echo "|-----|------|------|-------:|---------:|---------:|--------:|--------:|--------:|---------:|"
+}

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# report.sh: the one table and the verdict on issue 7's targets, from $BENCH_RES; sourced
+# last by scripts/bench (uses bench_stat, bench_ratio, bench_row from bench/measure.sh).
+# shellcheck disable=SC2154 # quick, certs, hold_counts, build, out: set by scripts/bench
+
+bench_mem_per() { # bench_mem_per NAME N: KiB per idle connection, or nan
+	awk -v w="$1" -v n="$2" '$1 == w && $2 == n { for (i = 3; i < NF; i++)
+		if ($i == "per_conn_kib") v = $(i + 1) } END { print (v == "" ? "nan" : v) }' \
+		"$BENCH_RES/memory.txt"
+}
+
+bench_verdict() { # bench_verdict VALUE OP LIMIT: MET / NOT MET / NOT MEASURED
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (v == "nan" || v == "-" || v == "") { print "NOT MEASURED"; exit }
+		ok = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0)
+		print ok ? "MET" : "NOT MET" }'
+}
+
+bench_report() {
+	local cert name label auth np dp f n off on onu r d1 d2 a b
+	echo "## scripts/bench $([ "$quick" = yes ] && echo --quick)"
+	echo
+	sed 's/^/    /' "$BENCH_RES/machine.txt"
+	echo
+	echo "Crypto ceiling (openssl speed, one core): $(tr '\n' ' ' <"$BENCH_RES/crypto.txt")"
+	echo
+	echo "msgs/s: messages accepted (250 after the dot) per second, median of the runs."
+	echo "sess: connect to the message's 250 (what a one-message client waits);"
+	echo "msg: MAIL to the 250 after the dot; milliseconds, medians of each run's percentile."
+	echo "x nginx: msgs/s over the nginx row doing the same auth work; x direct: over Postfix."
+	echo
+	bench_table_head
+	for cert in "${certs[@]}"; do
+		[ -f "$BENCH_RES/cases.$cert" ] || continue
+		while IFS='|' read -r name _ label auth np dp _; do
+			bench_row "$cert" "$name" "$label" "$auth" "$np" "$dp"
+		done <"$BENCH_RES/cases.$cert"
+	done
+	echo
+	echo "Every run (msgs/s):"
+	for cert in "${certs[@]}"; do
+		[ -f "$BENCH_RES/cases.$cert" ] || continue
+		while IFS='|' read -r name _; do
+			printf '    %-16s' "$cert-$name"
+			for f in "$BENCH_RES/$cert-$name".*.json; do
+				[ -s "$f" ] && printf ' %8.1f' "$(jq -r '.msgs_per_s // 0' "$f")"
+			done
+			printf '   errors: %s\n' "$(cat "$BENCH_RES/$cert-$name".*.json |
+				jq -s -c 'map(.errors // {}) | add')"
+		done <"$BENCH_RES/cases.$cert"
+	done
+	echo
+	echo "Memory per idle TLS connection (RSS growth of the server's process tree):"
+	sed 's/^/    /' "$BENCH_RES/memory.txt"
+	echo
+	off=nan on=nan onu=nan
+	if [ -s "$BENCH_RES/milter.txt" ]; then
+		# shellcheck disable=SC2046 # numbers only
+		off=$(bench_median $(awk '$1 == "off" { print $2 }' "$BENCH_RES/milter.txt"))
+		# shellcheck disable=SC2046
+		on=$(bench_median $(awk '$1 == "inet" { print $2 }' "$BENCH_RES/milter.txt"))
+		# shellcheck disable=SC2046
+		onu=$(bench_median $(awk '$1 == "unix" { print $2 }' "$BENCH_RES/milter.txt"))
+	fi
+	echo "Milter (smtp-source, 20 sessions): Postfix alone $off msgs/s; with authgate-milter" \
+		"on inet: $on msgs/s (x $(bench_ratio "$on" "$off")), on a unix socket: $onu msgs/s" \
+		"(x $(bench_ratio "$onu" "$off")); every run: $(tr '\n' ' ' <"$BENCH_RES/milter.txt")"
+	echo
+	echo "Instructions per message, authgate-proxy network process (callgrind):" \
+		"$(tr '\n' ' ' <"$BENCH_RES/callgrind.txt")"
+	if [ -s "$BENCH_RES/syscalls.txt" ]; then
+		echo
+		echo "System calls per message (strace -c, network process / nginx worker):" \
+			"$(tr '\n' ' ' <"$BENCH_RES/syscalls.txt")"
+	fi
+	for f in callgrind-top callgrind-incl; do
+		[ -s "$BENCH_RES/$f.txt" ] || continue
+		echo
+		echo "authgate-proxy, $f (callgrind_annotate$([ "$f" = callgrind-incl ] && echo ' --inclusive=yes')):"
+		sed 's/^/    /' "$BENCH_RES/$f.txt"
+	done
+	echo
+	echo "Targets (issue 7):"
+	for cert in "${certs[@]}"; do
+		a=$(bench_stat "$cert-ag-nd" .msgs_per_s) b=$(bench_stat "$cert-ngx-nd" .msgs_per_s)
+		r=$(bench_ratio "$a" "$b")
+		echo "  1. $cert: authgate >= 1.3x nginx msgs/s, equal auth work (both + nodelay):" \
+			"x $r -> $(bench_verdict "$r" '>=' 1.3)"
+		a=$(bench_stat "$cert-ag" .msgs_per_s) b=$(bench_stat "$cert-ngx" .msgs_per_s)
+		r=$(bench_ratio "$a" "$b")
+		echo "     $cert: as built vs as shipped: x $r -> $(bench_verdict "$r" '>=' 1.3)"
+	done
+	d1=$(awk -v a="$(bench_stat ec-ag-pf-r .phases.message.p50_ms)" \
+		-v b="$(bench_stat ec-direct-r .phases.message.p50_ms)" \
+		'BEGIN { if (a == "nan" || b == "nan") print "nan"; else printf "%.2f\n", a - b }')
+	d2=$(awk -v a="$(bench_stat ec-ag-pf-r .phases.session.p50_ms)" \
+		-v b="$(bench_stat ec-direct-r .phases.session.p50_ms)" \
+		'BEGIN { if (a == "nan" || b == "nan") print "nan"; else printf "%.2f\n", a - b }')
+	echo "  2. added p50 <= 1 ms over direct Postfix, MAIL..250, open loop $BENCH_LAT_RATE/s" \
+		"(<= $BENCH_CONC at once): $d1 ms -> $(bench_verdict "$d1" '<=' 1)" \
+		"(whole session, which adds AUTH: $d2 ms)"
+	for n in "${hold_counts[@]}"; do
+		r=$(bench_mem_per authgate "$n")
+		echo "  3. <= 64 KiB RSS per idle TLS connection at $n: authgate $r KiB" \
+			"(nginx $(bench_mem_per nginx "$n") KiB) -> $(bench_verdict "$r" '<=' 64)"
+	done
+	r=$(bench_ratio "$on" "$off")
+	echo "  4. milter >= 0.9x Postfix throughput: inet x $r -> $(bench_verdict "$r" '>=' 0.9);" \
+		"unix socket x $(bench_ratio "$onu" "$off") -> $(bench_verdict "$(bench_ratio "$onu" "$off")" '>=' 0.9)"
+}
+
+bench_report | tee "$BENCH_RES/report.md"
+cp "$BENCH_RES/report.md" "$build/bench-report.md"
+if [ -n "$out" ]; then cp "$BENCH_RES/report.md" "$out"; fi
+echo "bench: report in $build/bench-report.md"

@@ -1,0 +1,581 @@
+/* callbacks.c: the libmilter callbacks: gather facts per connection, ask policy/, act on it. */
+#include "milter.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "policy/address.h"
+#include "policy/decide.h"
+#include "policy/net.h"
+#include "policy/reply.h"
+
+#define CB_MAX_QUEUE_ID 64
+#define CB_MAX_AUTHRES 64  /* our-id Authentication-Results we can remove from one message */
+#define CB_MAX_RCPTS 10000 /* recorded for the audit log; Postfix allows 1000 by default */
+#define CB_MAX_REPLY 512   /* RFC 5321 4.5.3.1.5 reply line */
+#define CB_MAX_HEADER 998  /* RFC 5322 2.1.1 */
+
+/* One message: reset at MAIL FROM and on abort. */
+struct cb_message {
+	int64_t now;	 /* read once per message: the phase cannot change between RCPTs */
+	char *auth_user; /* {auth_authen}; NULL when not authenticated */
+	char *auth_type;
+	bool has_from;
+	char mail_from[AG_MAX_PATH + 1];
+	char queue_id[CB_MAX_QUEUE_ID];
+	char **rcpts; /* accepted recipients, for the audit record */
+	size_t nrcpts, cap;
+	bool tag_sender, tag_relay;
+	struct ag_decision sender_tag, relay_tag;
+	enum ag_phase phase;
+	enum ag_route route;
+	unsigned ar_seen;		    /* Authentication-Results headers so far */
+	unsigned ar_remove[CB_MAX_AUTHRES]; /* 1-based indexes among them, to delete */
+	size_t nremove;
+	bool ar_overflow;
+	bool ar_valid; /* one of ours says exactly what we would write */
+};
+
+/* One SMTP connection (Postfix opens a new one after XCLIENT). */
+struct cb_conn {
+	struct ag_config *cfg; /* the snapshot this connection started with */
+	char session[32];
+	bool has_client;
+	struct ag_ip client;
+	char client_ip[AG_IP_STRLEN];
+	struct cb_message msg;
+};
+
+static const char *cb_id(const struct cb_conn *c)
+{
+	return c->msg.queue_id[0] != '\0' ? c->msg.queue_id : c->session;
+}
+
+static void cb_message_reset(struct cb_message *m)
+{
+	size_t i;
+
+	free(m->auth_user);
+	free(m->auth_type);
+	for (i = 0; i < m->nrcpts; i++)
+		free(m->rcpts[i]);
+	free(m->rcpts);
+	memset(m, 0, sizeof(*m));
+}
+
+static void cb_conn_free(struct cb_conn *c)
+{
+	if (c == NULL)
+		return;
+	cb_message_reset(&c->msg);
+	config_unref(c->cfg);
+	free(c);
+	state_conn_leave();
+}
+
+static void cb_copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src != NULL ? src : "");
+}
+
+/* libmilter reads '%' in reply text as a format character: double it (smfi_setreply(3)). */
+static void cb_percent_escape(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in != '\0' && o + 3 < len; in++) {
+		out[o++] = *in;
+		if (*in == '%')
+			out[o++] = '%';
+	}
+	out[o] = '\0';
+}
+
+static sfsistat cb_reply(SMFICTX *ctx, struct cb_conn *c, enum ag_reply_id id)
+{
+	char text[CB_MAX_REPLY], escaped[2 * CB_MAX_REPLY], code[8];
+	const struct ag_reply *r = reply_get(id);
+
+	if (reply_format_text(c->cfg, id, text, sizeof(text)) < 0)
+		cb_copy(text, sizeof(text), r->text);
+	cb_percent_escape(text, escaped, sizeof(escaped));
+	snprintf(code, sizeof(code), "%d", r->code);
+	if (smfi_setreply(ctx, code, (char *)r->enhanced, escaped) != MI_SUCCESS)
+		milter_log(LOG_WARNING, "%s: smfi_setreply failed; the MTA's default text is used",
+			   cb_id(c));
+	return r->code >= 500 ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static void cb_facts(const struct cb_conn *c, struct ag_facts *f)
+{
+	f->client = c->has_client ? &c->client : NULL;
+	f->auth_user = c->msg.auth_user;
+	f->mail_from = c->msg.has_from ? c->msg.mail_from : NULL;
+	f->now = c->msg.now;
+}
+
+static void cb_audit(const struct cb_conn *c, const char *event, const char *action,
+		     const char *const *rcpts, size_t nrcpts, const char *reason)
+{
+	struct ag_audit_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.session = c->session;
+	r.client_ip = c->has_client ? c->client_ip : NULL;
+	r.auth_user = c->msg.auth_user;
+	r.event = event;
+	r.mail_from = c->msg.has_from ? c->msg.mail_from : NULL;
+	r.rcpts = rcpts;
+	r.nrcpts = nrcpts;
+	r.size = -1;
+	r.action = action;
+	r.queue_id = c->msg.queue_id[0] != '\0' ? c->msg.queue_id : NULL;
+	r.phase = policy_phase_name(c->msg.phase);
+	r.route = policy_route_name(c->msg.route);
+	r.reason = reason;
+	state_audit_write(&r);
+}
+
+/* Internal trouble: the client retries later, the connection and the process live on. */
+static sfsistat cb_tempfail(struct cb_conn *c, const char *what)
+{
+	if (c == NULL) {
+		milter_log(LOG_ERR, "no connection context (%s): tempfail", what);
+		return SMFIS_TEMPFAIL;
+	}
+	milter_log(LOG_ERR, "%s: %s: tempfail", cb_id(c), what);
+	cb_audit(c, "tempfail", "tempfail", NULL, 0, what);
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	static const struct {
+		int stage;
+		const char *list;
+	} symlists[] = {
+	    {SMFIM_CONNECT, "{client_addr} {daemon_name} j"},
+	    {SMFIM_ENVFROM, "{auth_authen} {auth_type} {mail_addr} i"},
+	    {SMFIM_ENVRCPT, "{rcpt_addr} i"},
+	    {SMFIM_EOM, "i"},
+	};
+	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+
+	(void)f2;
+	(void)f3;
+	/* Without header changes we could not remove a forged Authentication-Results. */
+	if ((f0 & need) != need) {
+		milter_log(LOG_ERR,
+			   "the MTA does not offer header changes (actions 0x%lx): "
+			   "refusing this milter connection",
+			   f0);
+		return SMFIS_REJECT;
+	}
+	*pf0 = need;
+	/* Steps we never look at; the MTA saves sending them. */
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	*pf2 = 0;
+	*pf3 = 0;
+	if (f0 & SMFIF_SETSYMLIST) {
+		char list[128];
+		size_t i;
+
+		*pf0 |= SMFIF_SETSYMLIST;
+		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++) {
+			cb_copy(list, sizeof(list), symlists[i].list);
+			if (smfi_setsymlist(ctx, symlists[i].stage, list) != MI_SUCCESS)
+				milter_log(LOG_WARNING,
+					   "smfi_setsymlist(%d) failed; the MTA's "
+					   "default macros are used",
+					   symlists[i].stage);
+		}
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* The client address: the socket address the MTA reports, else the {client_addr} macro. */
+static void cb_client(SMFICTX *ctx, struct cb_conn *c, const struct sockaddr *sa)
+{
+	char text[INET6_ADDRSTRLEN + 8];
+	const char *why, *mac = NULL;
+
+	text[0] = '\0';
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, text,
+			  sizeof(text));
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  text, sizeof(text));
+	if (text[0] == '\0') {
+		mac = smfi_getsymval(ctx, "{client_addr}");
+		if (mac == NULL)
+			return;
+		/* sendmail writes IPv6 clients as "IPv6:2001:db8::1". */
+		if (strncasecmp(mac, "IPv6:", 5) == 0)
+			mac += 5;
+		cb_copy(text, sizeof(text), mac);
+	}
+	if (net_parse_ip(text, &c->client, &why) < 0) {
+		char esc[MILTER_LOG_FIELD];
+
+		milter_log(LOG_WARNING,
+			   "%s: client address %s not understood (%s): treated as "
+			   "unknown, never trusted",
+			   c->session, milter_escape(text, esc, sizeof(esc)), why);
+		return;
+	}
+	c->has_client = true;
+	net_format_ip(&c->client, c->client_ip, sizeof(c->client_ip));
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+	static unsigned long counter;
+	struct cb_conn *c;
+	unsigned long n;
+
+	(void)hostname; /* the client's claim about itself decides nothing */
+	cb_conn_free(smfi_getpriv(ctx));
+	smfi_setpriv(ctx, NULL);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return cb_tempfail(NULL, "out of memory at connect");
+	state_conn_enter();
+	c->cfg = state_config_get();
+	if (c->cfg == NULL) {
+		cb_conn_free(c);
+		return cb_tempfail(NULL, "no configuration");
+	}
+	/* Unique enough to grep a connection's lines before Postfix names a queue id. */
+	n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+	snprintf(c->session, sizeof(c->session), "M%llx.%lu", (unsigned long long)time(NULL), n);
+	cb_client(ctx, c, hostaddr);
+	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		cb_conn_free(c);
+		return cb_tempfail(NULL, "smfi_setpriv failed");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static char *cb_macro_dup(SMFICTX *ctx, const char *name, bool *failed)
+{
+	const char *v = smfi_getsymval(ctx, (char *)name);
+	char *copy;
+
+	if (v == NULL || v[0] == '\0')
+		return NULL;
+	if (strlen(v) > AG_MAX_LOGIN) {
+		*failed = true;
+		return NULL;
+	}
+	copy = strdup(v);
+	if (copy == NULL)
+		*failed = true;
+	return copy;
+}
+
+static void cb_queue_id(SMFICTX *ctx, struct cb_conn *c)
+{
+	const char *i = smfi_getsymval(ctx, "i");
+
+	if (i != NULL && i[0] != '\0')
+		cb_copy(c->msg.queue_id, sizeof(c->msg.queue_id), i);
+}
+
+static void cb_log_reject(const struct cb_conn *c, const char *what, const char *rcpt,
+			  const struct ag_decision *d)
+{
+	char e1[MILTER_LOG_FIELD], e2[MILTER_LOG_FIELD], e3[MILTER_LOG_FIELD];
+	const struct ag_reply *r = reply_get(d->reply);
+
+	milter_log(LOG_NOTICE,
+		   "%s: reject %s: %d %s %s; client=%s auth=%s from=<%s> to=<%s> "
+		   "phase=%s",
+		   cb_id(c), what, r->code, r->enhanced, d->reason ? d->reason : "",
+		   c->has_client ? c->client_ip : "unknown",
+		   milter_escape(c->msg.auth_user ? c->msg.auth_user : "-", e1, sizeof(e1)),
+		   milter_escape(c->msg.has_from ? c->msg.mail_from : "", e2, sizeof(e2)),
+		   milter_escape(rcpt ? rcpt : "", e3, sizeof(e3)), policy_phase_name(d->phase));
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+	struct ag_address addr;
+	struct ag_facts facts;
+	struct ag_decision d;
+	const char *why;
+	bool failed = false;
+
+	if (c == NULL)
+		return cb_tempfail(NULL, "MAIL FROM without a connection");
+	cb_message_reset(&c->msg);
+	c->msg.now = (int64_t)time(NULL);
+	cb_queue_id(ctx, c);
+	/* Identity only from what the MTA authenticated (INTERFACE.md), never from headers. */
+	c->msg.auth_user = cb_macro_dup(ctx, "{auth_authen}", &failed);
+	c->msg.auth_type = cb_macro_dup(ctx, "{auth_type}", &failed);
+	if (failed)
+		return cb_tempfail(c, "{auth_authen} too long or out of memory");
+	if (argv != NULL && argv[0] != NULL) {
+		if (address_parse_path(argv[0], strlen(argv[0]), true, &addr, &why) == 0) {
+			c->msg.has_from = true;
+			cb_copy(c->msg.mail_from, sizeof(c->msg.mail_from), addr.addr);
+		} else {
+			char esc[MILTER_LOG_FIELD];
+
+			/* The MTA accepted it; we decide without a sender rather than refuse. */
+			milter_log(LOG_INFO, "%s: sender %s not parsed (%s)", cb_id(c),
+				   milter_escape(argv[0], esc, sizeof(esc)), why);
+		}
+	}
+	cb_facts(c, &facts);
+	policy_decide_mail(c->cfg, &facts, &d);
+	c->msg.phase = d.phase;
+	switch (d.action) {
+	case AG_ACTION_REJECT:
+	case AG_ACTION_TEMPFAIL:
+		cb_log_reject(c, "sender", NULL, &d);
+		cb_audit(c, "reject", policy_action_name(d.action), NULL, 0, d.reason);
+		return cb_reply(ctx, c, d.reply);
+	case AG_ACTION_TAG:
+		c->msg.tag_sender = true;
+		c->msg.sender_tag = d;
+		break;
+	case AG_ACTION_ACCEPT:
+		break;
+	}
+	return SMFIS_CONTINUE;
+}
+
+static int cb_rcpt_remember(struct cb_message *m, const char *rcpt)
+{
+	if (m->nrcpts >= CB_MAX_RCPTS)
+		return 0; /* the audit record is cut; the mail is not */
+	if (m->nrcpts == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 8;
+		char **v;
+
+		v = realloc(m->rcpts, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		m->rcpts = v;
+		m->cap = cap;
+	}
+	m->rcpts[m->nrcpts] = strdup(rcpt);
+	if (m->rcpts[m->nrcpts] == NULL)
+		return -1;
+	m->nrcpts++;
+	return 0;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+	struct ag_address addr;
+	struct ag_facts facts;
+	struct ag_decision d;
+	const char *why;
+
+	if (c == NULL)
+		return cb_tempfail(NULL, "RCPT TO without a connection");
+	if (c->msg.now == 0)
+		c->msg.now = (int64_t)time(NULL); /* an MTA that skipped MAIL FROM */
+	if (c->msg.queue_id[0] == '\0')
+		cb_queue_id(ctx, c);
+	if (argv == NULL || argv[0] == NULL ||
+	    address_parse_path(argv[0], strlen(argv[0]), false, &addr, &why) < 0) {
+		/* Never guess: an address we cannot read could be anything, even a relay. */
+		memset(&d, 0, sizeof(d));
+		d.action = AG_ACTION_REJECT;
+		d.reply = AG_REPLY_BAD_RCPT_ADDRESS;
+		d.reason = "recipient not parsed";
+		d.phase = policy_phase_at(c->cfg, c->msg.now);
+		cb_log_reject(c, "recipient", argv && argv[0] ? argv[0] : "", &d);
+		cb_audit(c, "reject", "reject", NULL, 0, d.reason);
+		return cb_reply(ctx, c, d.reply);
+	}
+	cb_facts(c, &facts);
+	policy_decide_rcpt(c->cfg, &facts, addr.addr, &d);
+	c->msg.phase = d.phase;
+	if (d.action == AG_ACTION_REJECT || d.action == AG_ACTION_TEMPFAIL) {
+		const char *one[1] = {addr.addr};
+
+		cb_log_reject(c, "recipient", addr.addr, &d);
+		cb_audit(c, "reject", policy_action_name(d.action), one, 1, d.reason);
+		return cb_reply(ctx, c, d.reply);
+	}
+	if (d.action == AG_ACTION_TAG && !c->msg.tag_relay) {
+		c->msg.tag_relay = true;
+		c->msg.relay_tag = d;
+	}
+	if (d.route == AG_ROUTE_HUB)
+		c->msg.route = AG_ROUTE_HUB;
+	if (cb_rcpt_remember(&c->msg, addr.addr) < 0)
+		return cb_tempfail(c, "out of memory at RCPT TO");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+	struct cb_message *m;
+
+	if (c == NULL)
+		return cb_tempfail(NULL, "header without a connection");
+	m = &c->msg;
+	if (name == NULL || strcasecmp(name, AUTHRES_HEADER) != 0)
+		return SMFIS_CONTINUE;
+	m->ar_seen++;
+	if (!authres_is_ours(value, c->cfg->authserv_id))
+		return SMFIS_CONTINUE; /* another server's results are not ours to judge */
+	/*
+	 * Keep ours only when it says what the MTA itself authenticated: that is
+	 * the one the proxy wrote for this very login (RFC 8601 5: remove
+	 * anything else claiming our authserv-id).
+	 */
+	if (m->auth_user != NULL && authres_matches(value, c->cfg->authserv_id, m->auth_user)) {
+		m->ar_valid = true;
+		return SMFIS_CONTINUE;
+	}
+	if (m->nremove >= CB_MAX_AUTHRES) {
+		m->ar_overflow = true;
+		return SMFIS_CONTINUE;
+	}
+	m->ar_remove[m->nremove++] = m->ar_seen;
+	return SMFIS_CONTINUE;
+}
+
+/* Remove the forged ones, last first, so earlier indexes stay valid whatever the MTA does. */
+static int cb_remove_forged(SMFICTX *ctx, struct cb_conn *c)
+{
+	size_t i;
+
+	for (i = c->msg.nremove; i > 0; i--)
+		if (smfi_chgheader(ctx, AUTHRES_HEADER, (int)c->msg.ar_remove[i - 1], NULL) !=
+		    MI_SUCCESS)
+			return -1;
+	if (c->msg.nremove > 0)
+		milter_log(LOG_NOTICE,
+			   "%s: removed %zu Authentication-Results header(s) "
+			   "claiming %s",
+			   cb_id(c), c->msg.nremove, c->cfg->authserv_id);
+	return 0;
+}
+
+static int cb_add_headers(SMFICTX *ctx, struct cb_conn *c)
+{
+	char value[CB_MAX_HEADER];
+	const struct ag_decision *tags[2];
+	size_t i, n = 0;
+
+	if (c->msg.auth_user != NULL && !c->msg.ar_valid) {
+		if (authres_format(c->cfg->authserv_id, c->msg.auth_user, value, sizeof(value)) <
+		    0) {
+			char esc[MILTER_LOG_FIELD];
+
+			milter_log(LOG_WARNING,
+				   "%s: login %s cannot be written into "
+				   "Authentication-Results: header not added",
+				   cb_id(c), milter_escape(c->msg.auth_user, esc, sizeof(esc)));
+		} else if (smfi_insheader(ctx, 0, AUTHRES_HEADER, value) != MI_SUCCESS) {
+			return -1;
+		}
+	}
+	if (c->msg.tag_sender)
+		tags[n++] = &c->msg.sender_tag;
+	if (c->msg.tag_relay)
+		tags[n++] = &c->msg.relay_tag;
+	for (i = 0; i < n; i++) {
+		if (policy_format_warning(c->cfg, tags[i], value, sizeof(value)) < 0) {
+			milter_log(LOG_WARNING, "%s: warning text does not fit a header", cb_id(c));
+			continue;
+		}
+		if (smfi_addheader(ctx, "X-Authgate-Warning", value) != MI_SUCCESS)
+			return -1;
+	}
+	return 0;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+	char e1[MILTER_LOG_FIELD], e2[MILTER_LOG_FIELD];
+	const char *action;
+	bool tagged;
+
+	if (c == NULL)
+		return cb_tempfail(NULL, "end of message without a connection");
+	cb_queue_id(ctx, c);
+	/* We promised never to pass a forgery; if we cannot remove them all, the client retries. */
+	if (c->msg.ar_overflow)
+		return cb_tempfail(c, "too many Authentication-Results headers to remove");
+	if (cb_remove_forged(ctx, c) < 0)
+		return cb_tempfail(c, "smfi_chgheader failed");
+	if (cb_add_headers(ctx, c) < 0)
+		return cb_tempfail(c, "adding a header failed");
+	tagged = c->msg.tag_sender || c->msg.tag_relay;
+	action = tagged ? "tag" : "accept";
+	milter_log(LOG_INFO, "%s: %s: client=%s auth=%s from=<%s> nrcpt=%zu phase=%s route=%s%s%s",
+		   cb_id(c), action, c->has_client ? c->client_ip : "unknown",
+		   milter_escape(c->msg.auth_user ? c->msg.auth_user : "-", e1, sizeof(e1)),
+		   milter_escape(c->msg.has_from ? c->msg.mail_from : "", e2, sizeof(e2)),
+		   c->msg.nrcpts, policy_phase_name(c->msg.phase), policy_route_name(c->msg.route),
+		   tagged ? " reason=" : "",
+		   c->msg.tag_relay ? c->msg.relay_tag.reason
+				    : (c->msg.tag_sender ? c->msg.sender_tag.reason : ""));
+	cb_audit(c, "message", action, (const char *const *)c->msg.rcpts, c->msg.nrcpts,
+		 tagged ? (c->msg.tag_relay ? c->msg.relay_tag.reason : c->msg.sender_tag.reason)
+			: NULL);
+	cb_message_reset(&c->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		cb_message_reset(&c->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		smfi_setpriv(ctx, NULL);
+		cb_conn_free(c);
+	}
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc milter_desc = {
+    .xxfi_name = MILTER_NAME,
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_connect = cb_connect,
+    .xxfi_helo = NULL,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = NULL,
+    .xxfi_body = NULL,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_unknown = NULL,
+    .xxfi_data = NULL,
+    .xxfi_negotiate = cb_negotiate,
+};

@@ -1,0 +1,307 @@
+/* main.c: authgate-milter: options, start-up, the worker's threads and signals, shutdown. */
+#include "milter.h"
+#include "supervise.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+struct milter_opts {
+	const char *config_path; /* absolute once the worker runs: daemon() chdirs to "/" */
+	bool foreground;
+};
+
+/* Set by the thread running smfi_main() when it returns; read by the main thread. */
+static volatile sig_atomic_t smfi_done;
+static int smfi_result = MI_SUCCESS;
+static pthread_t main_thread;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: authgate-milter [-f] [-c FILE]\n"
+		"       authgate-milter -t [-n] [-c FILE]\n"
+		"       authgate-milter -T postfix|postfix-hash|postfix-regexp|sendmail [-c FILE]\n"
+		"       authgate-milter -V\n"
+		"  -c FILE  configuration (default %s)\n"
+		"  -f       stay in the foreground, log to stderr as well\n"
+		"  -t       check the configuration and exit (0 ok, 1 with file:line: message)\n"
+		"  -n       with -t: print the effective configuration\n"
+		"  -T MTA   print the routing table for the protected lists\n"
+		"  -V       print the version\n",
+		AG_DEFAULT_CONFIG);
+}
+
+/* libmilter's socket belongs to the user we become; Postfix joins that group (README). */
+static int milter_socket_owner(const char *conn, uid_t uid, gid_t gid)
+{
+	const char *path;
+
+	if (strncmp(conn, "unix:", 5) == 0)
+		path = conn + 5;
+	else if (strncmp(conn, "local:", 6) == 0)
+		path = conn + 6;
+	else
+		return 0;
+	if (chown(path, uid, gid) < 0 || chmod(path, 0660) < 0) {
+		milter_log(LOG_ERR, "socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* After the socket is open: nothing else needs root, and client input should never meet it. */
+static int milter_drop_privileges(const struct ag_config *cfg)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return 0; /* started as an ordinary user: nothing to drop */
+	if (strcmp(cfg->user, "root") == 0) {
+		milter_log(LOG_WARNING, "[general] user = root: the milter keeps root privileges");
+		return 0;
+	}
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		milter_log(LOG_ERR, "[general] user %s: no such user (create it, or set user)",
+			   cfg->user);
+		return -1;
+	}
+	if (milter_socket_owner(cfg->milter_socket, pw->pw_uid, pw->pw_gid) < 0)
+		return -1;
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		milter_log(LOG_ERR, "cannot become %s: %s", cfg->user, strerror(errno));
+		return -1;
+	}
+	/* A setuid() that can be undone would be no drop at all. */
+	if (setuid(0) == 0) {
+		milter_log(LOG_ERR, "privileges could be regained after setuid(%s)", cfg->user);
+		return -1;
+	}
+	return 0;
+}
+
+static void *milter_smfi_thread(void *arg)
+{
+	(void)arg;
+	smfi_result = smfi_main();
+	smfi_done = 1;
+	/* Wake the main thread out of sigwait(). */
+	pthread_kill(main_thread, SIGUSR2);
+	return NULL;
+}
+
+/*
+ * The worker's main thread: SIGHUP unblocked and ignored (see supervise.c),
+ * SIGUSR1/SIGUSR2 taken here with sigwait(), SIGTERM/SIGINT left blocked for
+ * libmilter's own signal thread, which stops the listener on them.
+ */
+static int milter_signal_loop(const struct milter_opts *o)
+{
+	sigset_t wait, block;
+	int sig;
+
+	sigemptyset(&wait);
+	sigaddset(&wait, SIGUSR1);
+	sigaddset(&wait, SIGUSR2);
+	while (!smfi_done) {
+		if (sigwait(&wait, &sig) != 0)
+			continue;
+		if (smfi_done)
+			break;
+		if (sig == SIGUSR1) {
+			milter_log(LOG_INFO, "SIGUSR1: reopening the audit log");
+			state_audit_reopen();
+		} else if (sig == SIGUSR2) {
+			milter_log(LOG_INFO, "reloading %s", o->config_path);
+			state_reload(o->config_path);
+		}
+	}
+	/* While draining, a late SIGUSR2 from the parent must not kill us. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	return 0;
+}
+
+static int milter_worker(void *arg)
+{
+	const struct milter_opts *o = arg;
+	struct ag_config_error err;
+	struct ag_config *cfg, *now;
+	struct ag_audit_log *audit;
+	struct sigaction sa;
+	sigset_t mask;
+	pthread_t tid;
+	const char *why;
+	unsigned grace;
+
+	/* The configuration again: the file may have changed since the parent read it. */
+	cfg = config_load(o->config_path, &err);
+	if (cfg == NULL) {
+		milter_log(LOG_ERR, "%s", err.msg);
+		return 1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	pthread_sigmask(SIG_SETMASK, &mask, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+
+	audit = audit_log_open(cfg->audit_log, &why);
+	if (audit == NULL) {
+		milter_log(LOG_ERR, "audit_log %s: %s", cfg->audit_log, why);
+		config_unref(cfg);
+		return 1;
+	}
+	milter_log_open(o->foreground); /* audit_log_open("syslog:") may have changed it */
+	if (smfi_setconn(cfg->milter_socket) != MI_SUCCESS ||
+	    smfi_register(milter_desc) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS) {
+		milter_log(LOG_ERR, "cannot listen on %s", cfg->milter_socket);
+		audit_log_close(audit);
+		config_unref(cfg);
+		return 1;
+	}
+	if (milter_drop_privileges(cfg) < 0) {
+		audit_log_close(audit);
+		config_unref(cfg);
+		return 1;
+	}
+	state_init(cfg, audit);
+	milter_log(LOG_INFO, "authgate-milter %s listening on %s (%s)", AG_VERSION,
+		   cfg->milter_socket, o->config_path);
+
+	main_thread = pthread_self();
+	if (pthread_create(&tid, NULL, milter_smfi_thread, NULL) != 0) {
+		milter_log(LOG_ERR, "cannot start the milter thread");
+		state_shutdown();
+		return 1;
+	}
+	milter_signal_loop(o);
+	pthread_join(tid, NULL);
+
+	now = state_config_get();
+	grace = now != NULL ? now->shutdown_grace : 30;
+	config_unref(now);
+	milter_log(LOG_INFO, "listener stopped; waiting up to %us for open connections", grace);
+	if (!state_conn_drain(grace)) {
+		/* Their MTAs apply milter_default_action; nothing is lost silently. */
+		milter_log(LOG_WARNING, "connections still open after %us: exiting anyway", grace);
+		return smfi_result == MI_SUCCESS ? 0 : 1;
+	}
+	state_shutdown();
+	milter_log(LOG_INFO, "stopped");
+	return smfi_result == MI_SUCCESS ? 0 : 1;
+}
+
+/* -t, -n, -T, -V: answer and exit, no daemon. */
+static int milter_oneshot(const struct ag_config *cfg, bool dump, const char *routes)
+{
+	enum routes_format fmt;
+	const char *why;
+
+	if (routes != NULL) {
+		if (routes_parse_format(routes, &fmt) < 0) {
+			fprintf(stderr,
+				"authgate-milter: -T %s: expected postfix, postfix-hash, "
+				"postfix-regexp or sendmail\n",
+				routes);
+			return 2;
+		}
+		if (routes_print(cfg, fmt, stdout, &why) < 0) {
+			fprintf(stderr, "authgate-milter: -T %s: %s\n", routes, why);
+			return 1;
+		}
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	if (dump)
+		config_dump(cfg, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct milter_opts o = {AG_DEFAULT_CONFIG, false};
+	struct ag_config_error err;
+	struct ag_config *cfg;
+	bool check = false, dump = false;
+	const char *routes = NULL;
+	char abspath[PATH_MAX];
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:fhntT:V")) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 'f':
+			o.foreground = true;
+			break;
+		case 'n':
+			dump = true;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'T':
+			routes = optarg;
+			break;
+		case 'V':
+			printf("authgate-milter %s (libmilter %u.%u.%u)\n", AG_VERSION,
+			       SM_LM_VRS_MAJOR(SMFI_VERSION), SM_LM_VRS_MINOR(SMFI_VERSION),
+			       SM_LM_VRS_PLVL(SMFI_VERSION));
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (dump && !check)) {
+		usage(stderr);
+		return 2;
+	}
+	cfg = config_load(o.config_path, &err);
+	if (cfg == NULL) {
+		fprintf(stderr, "%s\n", err.msg);
+		return 1;
+	}
+	if (check || routes != NULL) {
+		int rc = milter_oneshot(cfg, dump, routes);
+
+		config_unref(cfg);
+		return rc;
+	}
+	config_unref(cfg); /* the worker loads its own; the parent keeps nothing */
+	if (realpath(o.config_path, abspath) == NULL) {
+		fprintf(stderr, "authgate-milter: %s: %s\n", o.config_path, strerror(errno));
+		return 1;
+	}
+	o.config_path = abspath;
+
+	milter_log_open(o.foreground);
+	if (!o.foreground && daemon(0, 0) < 0) {
+		fprintf(stderr, "authgate-milter: daemon: %s\n", strerror(errno));
+		return 1;
+	}
+	return supervise_run(milter_worker, &o);
+}

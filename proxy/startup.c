@@ -1,0 +1,269 @@
+/* startup.c: what an admin must hear before the proxy serves (issue 8), at start and from -t. */
+#include "startup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/asn1.h>
+#include <openssl/x509.h>
+
+#include "policy/config.h"
+
+enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx,
+					      char *msg, size_t len)
+{
+	X509 *x = SSL_CTX_get0_certificate(ctx);
+	const ASN1_TIME *na;
+	int days = 0, secs = 0;
+
+	if (x == NULL || (na = X509_get0_notAfter(x)) == NULL)
+		return STARTUP_OK; /* tls_ctx_new() has refused anything worse */
+	if (ASN1_TIME_diff(&days, &secs, NULL, na) != 1) {
+		snprintf(msg, len, "tls_cert: %s: cannot read its expiry date", cfg->tls_cert);
+		return STARTUP_WARN;
+	}
+	if (days < 0 || secs < 0) {
+		/* Not fatal: refusing to start would stop mail that clients might still send. */
+		snprintf(msg, len, "tls_cert: %s has EXPIRED: clients will refuse it; renew it now",
+			 cfg->tls_cert);
+		return STARTUP_WARN;
+	}
+	if (days < STARTUP_CERT_WARN_DAYS) {
+		snprintf(msg, len, "tls_cert: %s expires in %d day%s: renew it", cfg->tls_cert,
+			 days, days == 1 ? "" : "s");
+		return STARTUP_WARN;
+	}
+	return STARTUP_OK;
+}
+
+static bool startup_is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Linux-PAM: with /etc/pam.d (or the vendor directory /usr/lib/pam.d)
+ * present, a service is /etc/pam.d/NAME, else /usr/lib/pam.d/NAME, and
+ * /etc/pam.conf is not read at all; without them, /etc/pam.conf. A missing
+ * service silently becomes "other" (pam_deny on Debian): every password
+ * would be "wrong". Better to refuse to start than to answer 535 to all.
+ */
+enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, size_t len)
+{
+	const char *svc = cfg->pam_service;
+	char etc[300], vendor[300];
+
+	if (svc == NULL || svc[0] == '\0' || strchr(svc, '/') != NULL || strlen(svc) > 255) {
+		snprintf(msg, len, "pam_service: \"%s\" is not a PAM service name",
+			 svc ? svc : "");
+		return STARTUP_FATAL;
+	}
+	snprintf(etc, sizeof(etc), "/etc/pam.d/%s", svc);
+	snprintf(vendor, sizeof(vendor), "/usr/lib/pam.d/%s", svc);
+	if (startup_is_dir("/etc/pam.d") || startup_is_dir("/usr/lib/pam.d")) {
+		int err;
+
+		if (access(etc, R_OK) == 0)
+			return STARTUP_OK;
+		err = errno;
+		if (access(vendor, R_OK) == 0)
+			return STARTUP_OK;
+		snprintf(msg, len,
+			 "pam_service: %s does not exist (%s): PAM would use the \"other\" "
+			 "service and refuse every login; create it (see the shipped "
+			 "etc/pam.d/authgate)",
+			 etc, strerror(err));
+		return STARTUP_FATAL;
+	}
+	if (access("/etc/pam.conf", R_OK) == 0)
+		return STARTUP_OK; /* whether it names the service, only libpam can say */
+	snprintf(msg, len, "pam_service: neither %s nor /etc/pam.conf exists: PAM cannot "
+			   "authenticate anybody", etc);
+	return STARTUP_FATAL;
+}
+
+enum startup_result startup_check_audit(const struct ag_config *cfg, char *msg, size_t len)
+{
+	const char *path = cfg->audit_log;
+	char dirbuf[4096];
+	struct stat st;
+	int fd;
+
+	if (path == NULL || strncmp(path, "syslog:", 7) == 0)
+		return STARTUP_OK;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			snprintf(msg, len, "audit_log: %s is not a regular file", path);
+			return STARTUP_FATAL;
+		}
+		fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(msg, len, "audit_log: %s is not writable: %s", path,
+				 strerror(errno));
+			return STARTUP_FATAL;
+		}
+		close(fd);
+		return STARTUP_OK;
+	}
+	if (errno != ENOENT) {
+		snprintf(msg, len, "audit_log: %s: %s", path, strerror(errno));
+		return STARTUP_FATAL;
+	}
+	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+	if (!startup_is_dir(dirname(dirbuf)) || access(dirbuf, W_OK | X_OK) < 0) {
+		snprintf(msg, len, "audit_log: cannot create %s: directory %s %s", path, dirbuf,
+			 startup_is_dir(dirbuf) ? "is not writable" : "does not exist");
+		return STARTUP_FATAL;
+	}
+	return STARTUP_OK;
+}
+
+enum startup_result startup_audit_chown(const struct ag_config *cfg, char *msg, size_t len)
+{
+	const char *path = cfg->audit_log;
+	struct passwd *pw;
+	struct stat st;
+	int fd;
+
+	if (geteuid() != 0 || path == NULL || strncmp(path, "syslog:", 7) == 0 ||
+	    cfg->user == NULL || cfg->user[0] == '\0' || (pw = getpwnam(cfg->user)) == NULL)
+		return STARTUP_OK;
+	/* O_NOFOLLOW + fchown: a symlink planted at the path cannot hand us another file. */
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(msg, len, "audit_log: %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return STARTUP_FATAL;
+	}
+	if (S_ISREG(st.st_mode) && st.st_uid != pw->pw_uid && fchown(fd, pw->pw_uid, (gid_t)-1) < 0) {
+		snprintf(msg, len, "audit_log: cannot give %s to %s: %s (SIGUSR1 reopen will fail)",
+			 path, cfg->user, strerror(errno));
+		close(fd);
+		return STARTUP_WARN;
+	}
+	close(fd);
+	return STARTUP_OK;
+}
+
+struct startup_probe {
+	int fd;
+	const char *error; /* NULL: still connecting or connected */
+	char errbuf[128];
+	bool done;
+};
+
+static void startup_probe_open(const struct ag_hostport *hp, struct startup_probe *p)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int rc;
+
+	p->fd = -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", hp->port);
+	/* A name is looked up with the system resolver: at start only, never while serving. */
+	rc = getaddrinfo(hp->host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(p->errbuf, sizeof(p->errbuf), "%s", gai_strerror(rc));
+		p->error = p->errbuf;
+		p->done = true;
+		return;
+	}
+	p->fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0 || (connect(p->fd, res->ai_addr, res->ai_addrlen) < 0 &&
+			  errno != EINPROGRESS)) {
+		snprintf(p->errbuf, sizeof(p->errbuf), "%s", strerror(errno));
+		p->error = p->errbuf;
+		p->done = true;
+	}
+	freeaddrinfo(res);
+}
+
+enum startup_result startup_check_backends(const struct ag_config *cfg, char *msg, size_t len)
+{
+	struct startup_probe probe[AG_MAX_BACKENDS];
+	struct pollfd pfd[AG_MAX_BACKENDS];
+	struct timespec t0, t1;
+	size_t n = cfg->nbackends, i, bad = 0, off = 0;
+
+	if (n > AG_MAX_BACKENDS)
+		n = AG_MAX_BACKENDS;
+	memset(probe, 0, sizeof(probe));
+	for (i = 0; i < n; i++)
+		startup_probe_open(&cfg->backends[i], &probe[i]);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Bounded: each turn either finishes a probe or lets time run towards the deadline. */
+	for (;;) {
+		long waited, npfd = 0;
+		int rc;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = probe[i].done ? -1 : probe[i].fd;
+			pfd[i].events = POLLOUT;
+			pfd[i].revents = 0;
+			npfd += !probe[i].done;
+		}
+		if (npfd == 0 || waited >= STARTUP_BACKEND_TIMEOUT_MS)
+			break;
+		rc = poll(pfd, n, (int)(STARTUP_BACKEND_TIMEOUT_MS - waited));
+		if (rc < 0 && errno != EINTR)
+			break;
+		for (i = 0; rc > 0 && i < n; i++) {
+			int err = 0;
+			socklen_t elen = sizeof(err);
+
+			if (probe[i].done || pfd[i].revents == 0)
+				continue;
+			probe[i].done = true;
+			if (getsockopt(probe[i].fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+				err = errno;
+			if (err != 0) {
+				snprintf(probe[i].errbuf, sizeof(probe[i].errbuf), "%s",
+					 strerror(err));
+				probe[i].error = probe[i].errbuf;
+			}
+		}
+	}
+	msg[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const char *why = probe[i].error ? probe[i].error
+			: probe[i].done ? NULL : "no answer in time";
+
+		if (probe[i].fd >= 0)
+			close(probe[i].fd);
+		if (why == NULL)
+			continue;
+		if (bad++ == 0)
+			off += (size_t)snprintf(msg, len, "backends: cannot reach");
+		if (off < len)
+			off += (size_t)snprintf(msg + off, len - off,
+						strchr(cfg->backends[i].host, ':') ? "%s [%s]:%u (%s)"
+										    : "%s %s:%u (%s)",
+						bad > 1 ? "," : "", cfg->backends[i].host,
+						cfg->backends[i].port, why);
+	}
+	if (bad == 0)
+		return STARTUP_OK;
+	if (off < len)
+		snprintf(msg + off, len - off, "%s", bad == n ? "; mail will get 451 until one is up"
+							      : "; the others are used");
+	return STARTUP_WARN;
+}

@@ -1,0 +1,58 @@
+/*
+ * fuzz_proxyproto.c: proxyproto_parse() on arbitrary bytes, with its contract checked.
+ * FUZZ_SOURCES: proxy/proxyproto.c
+ */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "fuzz_util.h"
+#include "proxy/proxyproto.h"
+
+static void check_addr(int family, const char *text)
+{
+	uint8_t bin[16];
+
+	FUZZ_ASSERT(strlen(text) < PROXYPROTO_ADDRSTRLEN);
+	FUZZ_ASSERT(inet_pton(family, text, bin) == 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct proxyproto_result r, r2;
+	uint8_t *buf = (uint8_t *)fuzz_memdup(data, size);
+	int rc = proxyproto_parse(buf, size, &r);
+
+	FUZZ_ASSERT(rc >= -1);
+	FUZZ_ASSERT(rc <= (int)size);
+	if (rc < 0)
+		FUZZ_ASSERT(r.why != NULL && r.why[0] != '\0');
+	if (rc == 0)
+		FUZZ_ASSERT(size < PROXYPROTO_MAX_HEADER); /* enough bytes always decide */
+	if (rc > 0) {
+		FUZZ_ASSERT(r.version == 1 || r.version == 2);
+		FUZZ_ASSERT(r.version != 1 || rc <= PROXYPROTO_V1_MAX);
+		FUZZ_ASSERT(rc <= (int)PROXYPROTO_MAX_HEADER);
+		if (r.local) {
+			FUZZ_ASSERT(r.src_addr[0] == '\0' && r.dst_addr[0] == '\0');
+		} else {
+			FUZZ_ASSERT(r.family == AF_INET || r.family == AF_INET6);
+			check_addr(r.family, r.src_addr);
+			check_addr(r.family, r.dst_addr);
+		}
+		/* The header alone gives the same answer; any strict prefix of it asks for more. */
+		FUZZ_ASSERT(proxyproto_parse(buf, (size_t)rc, &r2) == rc);
+		FUZZ_ASSERT(memcmp(r.src_addr, r2.src_addr, sizeof(r.src_addr)) == 0);
+		FUZZ_ASSERT(r.src_port == r2.src_port && r.dst_port == r2.dst_port);
+		FUZZ_ASSERT(proxyproto_parse(buf, (size_t)rc - 1, &r2) == 0);
+		FUZZ_ASSERT(proxyproto_parse(buf, (size_t)rc / 2, &r2) == 0);
+	}
+	if (rc != 0 && size > 1) {
+		/* A prefix of an input that was decided is never refused if the whole was not. */
+		int p = proxyproto_parse(buf, size / 2, &r2);
+
+		FUZZ_ASSERT(!(rc > 0 && size / 2 < (size_t)rc && p != 0));
+		FUZZ_ASSERT(!(rc > 0 && p == -1));
+	}
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# lib_proxy.sh: helpers for the t_proxy_* hardening and fault scenarios (source after lib_auth.sh).
+#
+#	agc_build WORK            compile tests/integration/agclient.c into WORK (sets AGC)
+#	agc_open ARGS...          agclient as the scripted client of lib_auth.sh (ag_c_send,
+#	                          ag_c_expect, ag_c_close), e.g. agc_open -P 2 -S 192.0.2.7 -t PORT
+#	ag_pid_rss_kb PID         VmRSS of a process, in kB
+#	ag_pid_fds PID            open descriptors of a process
+#	ag_audit_count FILE ERE   audit records (lines) matching ERE
+
+# agc_build WORK: gcc + libssl are what the proxy is built with anyway.
+agc_build() {
+	AGC=$1/agclient
+	gcc -O2 -o "$AGC" "$AG_SRCDIR/tests/integration/agclient.c" -lssl -lcrypto
+}
+
+agc_open() {
+	coproc AG_C { exec "$AGC" "$@" 2>/dev/null; }
+	ag__c_adopt
+}
+
+ag_pid_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+ag_pid_fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+ag_audit_count() { grep -cE -- "$2" "$1" || true; }
+
+# agc_session ARGS... <<<SCRIPT: one non-interactive session (pipelined lines), transcript out.
+agc_session() { timeout 60 "$AGC" -T 5 "$@" 2>&1 || true; }
+
+# agc_message SUBJECT AGCLIENT-ARGS...: one message from $AG_USER (AUTH PLAIN) through agclient;
+# 0 if the final "." got 250. With -s the banner was read by agclient before STARTTLS.
+agc_message() {
+	local subj=$1 a banner=1 rc=1
+	shift
+	for a in "$@"; do [ "$a" != -s ] || banner=0; done
+	agc_open "$@" || return 1
+	if { [ "$banner" -eq 0 ] || ag_c_expect '^220 '; } &&
+		ag_c_send "EHLO client.example" && ag_c_expect '^250 ' &&
+		ag_c_send "AUTH PLAIN $(ag_auth_plain "$AG_USER" "$AG_PASS")" && ag_c_expect '^235 ' &&
+		ag_c_send "MAIL FROM:<$AG_USER@authgate.test>" && ag_c_expect '^250 ' &&
+		ag_c_send "RCPT TO:<rcpt@example.org>" && ag_c_expect '^250 ' &&
+		ag_c_send "DATA" && ag_c_expect '^354 ' &&
+		ag_c_send "Subject: $subj" "" "body of $subj" "." && ag_c_expect '^250 ' 30; then
+		rc=0
+	fi
+	ag_c_send "QUIT" 2>/dev/null || true
+	ag_c_close
+	return "$rc"
+}

@@ -1,0 +1,11 @@
+-- An authenticated sender may post to a protected list (the MTA routes it to the hub).
+dofile(common)
+local conn = ag_connect(sock_mandatory, UNTRUSTED)
+ag_mail(conn, "<jdoe@example.ac.uk>", "jdoe", "MT0009")
+expect(conn, SMFIR_CONTINUE, "MAIL FROM, authenticated")
+ag_rcpt(conn, "<staff-all@example.ac.uk>")
+expect(conn, SMFIR_CONTINUE, "RCPT TO a protected list, authenticated")
+ag_rcpt(conn, "<students-2027@example.ac.uk>")
+expect(conn, SMFIR_CONTINUE, "RCPT TO a protected wildcard list, authenticated")
+ag_message(conn, { { "Subject", "to all staff" } })
+mt.disconnect(conn)

@@ -1,0 +1,215 @@
+/* test_policy_authlimit.c: failed-AUTH counters: limit, window, per user and per network, eviction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "authlimit.h"
+#include "net.h"
+#include "tap.h"
+
+static struct ag_ip ip(const char *s)
+{
+	struct ag_ip a;
+	const char *why;
+
+	if (net_parse_ip(s, &a, &why) < 0) {
+		printf("# bad test address %s: %s\n", s, why);
+		abort();
+	}
+	return a;
+}
+
+static void test_limit(void)
+{
+	struct ag_authlimit *t = authlimit_new(64, 3, 600);
+	struct ag_ip a = ip("203.0.113.7"), b = ip("203.0.113.8");
+
+	ok(t != NULL, "a table of 64 entries");
+	is_int(authlimit_failures(t, &a, "jdoe", 1000), 0, "no failures yet");
+	ok(!authlimit_blocked(t, &a, "jdoe", 1000), "not blocked before any failure");
+	authlimit_fail(t, &a, "jdoe", 1000);
+	authlimit_fail(t, &a, "jdoe", 1001);
+	is_int(authlimit_failures(t, &a, "jdoe", 1002), 2, "two failures counted");
+	ok(!authlimit_blocked(t, &a, "jdoe", 1002), "2 of 3: not blocked");
+	authlimit_fail(t, &a, "jdoe", 1003);
+	ok(authlimit_blocked(t, &a, "jdoe", 1004), "3 of 3: blocked");
+	ok(authlimit_blocked(t, &a, NULL, 1004), "the address alone is blocked");
+	ok(authlimit_blocked(t, &b, "jdoe", 1004), "the user is blocked from another address");
+	ok(!authlimit_blocked(t, &b, "alice", 1004), "another user from another address is not");
+	is_int(authlimit_failures(t, NULL, NULL, 1004), 0, "no client, no user: nothing to count");
+	authlimit_free(t);
+}
+
+static void test_window(void)
+{
+	struct ag_authlimit *t = authlimit_new(16, 2, 600);
+	struct ag_ip a = ip("198.51.100.1");
+
+	authlimit_fail(t, &a, NULL, 10000);
+	authlimit_fail(t, &a, NULL, 10100);
+	ok(authlimit_blocked(t, &a, NULL, 10599), "blocked inside the window");
+	is_int(authlimit_failures(t, &a, NULL, 10599), 2, "2 failures at 599 s");
+	is_int(authlimit_failures(t, &a, NULL, 10600), 0, "counts 0 once the window is over");
+	ok(!authlimit_blocked(t, &a, NULL, 10600), "no longer blocked after the window");
+	authlimit_fail(t, &a, NULL, 10700);
+	is_int(authlimit_failures(t, &a, NULL, 10701), 1,
+	       "a failure after expiry starts a new window");
+	/* A clock stepped back must not wipe a count nor make it immortal. */
+	authlimit_fail(t, &a, NULL, 5000);
+	is_int(authlimit_failures(t, &a, NULL, 5001), 2, "clock stepped back: count kept");
+	is_int(authlimit_failures(t, &a, NULL, 5600), 0, "and the window restarts at the new time");
+	authlimit_free(t);
+}
+
+static void test_per_user(void)
+{
+	struct ag_authlimit *t = authlimit_new(64, 5, 600);
+	struct ag_ip a = ip("192.0.2.1"), b = ip("192.0.2.2"), c = ip("192.0.2.3");
+	unsigned i;
+
+	/* A botnet: one failure per address against one user. */
+	authlimit_fail(t, &a, "victim", 100);
+	authlimit_fail(t, &b, "victim", 101);
+	authlimit_fail(t, &c, "victim", 102);
+	is_int(authlimit_failures(t, &a, NULL, 103), 1, "each address has one failure");
+	is_int(authlimit_failures(t, NULL, "victim", 103), 3, "the user has three");
+	is_int(authlimit_failures(t, NULL, "VICTIM", 103), 3, "user names are case-folded");
+	authlimit_success(t, &a, "Victim", 104);
+	is_int(authlimit_failures(t, NULL, "victim", 105), 0, "a success clears the user");
+	is_int(authlimit_failures(t, &a, NULL, 105), 1, "but not the address");
+	for (i = 0; i < 5; i++)
+		authlimit_fail(t, &a, "other", 200 + i);
+	ok(authlimit_blocked(t, &a, "victim", 210), "a blocked address blocks every user from it");
+	authlimit_success(t, &a, "other", 211);
+	ok(authlimit_blocked(t, &a, NULL, 212), "success does not unblock the address");
+	authlimit_free(t);
+}
+
+static void test_ipv6_grouping(void)
+{
+	struct ag_authlimit *t = authlimit_new(64, 3, 600);
+	struct ag_ip x1 = ip("2001:db8:1:2::1"), x2 = ip("2001:db8:1:2:ffff::9");
+	struct ag_ip y = ip("2001:db8:1:3::1"), m = ip("::ffff:192.0.2.9"), v4 = ip("192.0.2.9");
+	struct ag_ip v4b = ip("192.0.2.10");
+
+	authlimit_fail(t, &x1, NULL, 1);
+	authlimit_fail(t, &x2, NULL, 2);
+	is_int(authlimit_failures(t, &x1, NULL, 3), 2, "two addresses in one /64 share a counter");
+	is_int(authlimit_failures(t, &y, NULL, 3), 0, "the next /64 is separate");
+	authlimit_fail(t, &m, NULL, 4);
+	is_int(authlimit_failures(t, &v4, NULL, 5), 1, "v4-mapped and IPv4 are one client");
+	is_int(authlimit_failures(t, &v4b, NULL, 5), 0, "IPv4 counts per address, not per /64");
+	authlimit_free(t);
+}
+
+static void test_eviction(void)
+{
+	struct ag_authlimit *t = authlimit_new(4, 10, 600);
+	struct ag_ip a[6];
+	char buf[32];
+	unsigned i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(buf, sizeof(buf), "10.0.0.%u", i + 1);
+		a[i] = ip(buf);
+	}
+	for (i = 0; i < 4; i++)
+		authlimit_fail(t, &a[i], NULL, 100 + i);
+	is_int(authlimit_failures(t, &a[0], NULL, 110), 1, "capacity 4: first entry present");
+	is_int(authlimit_failures(t, &a[3], NULL, 110), 1, "capacity 4: fourth entry present");
+	/* a[0] fails again: it becomes the most recent, a[1] the oldest. */
+	authlimit_fail(t, &a[0], NULL, 111);
+	authlimit_fail(t, &a[4], NULL, 112);
+	is_int(authlimit_failures(t, &a[1], NULL, 113), 0, "the least recently failed was evicted");
+	is_int(authlimit_failures(t, &a[0], NULL, 113), 2, "a recently active one was kept");
+	is_int(authlimit_failures(t, &a[4], NULL, 113), 1, "the newcomer is counted");
+	authlimit_fail(t, &a[5], NULL, 114);
+	is_int(authlimit_failures(t, &a[2], NULL, 115), 0, "the next oldest goes next");
+	is_int(authlimit_failures(t, &a[3], NULL, 115), 1, "and only that one");
+
+	/* Users are a separate table with the same rule. */
+	authlimit_fail(t, NULL, "u1", 200);
+	authlimit_fail(t, NULL, "u2", 201);
+	authlimit_fail(t, NULL, "u3", 202);
+	authlimit_fail(t, NULL, "u4", 203);
+	authlimit_fail(t, NULL, "u5", 204);
+	is_int(authlimit_failures(t, NULL, "u1", 205), 0, "oldest user evicted");
+	is_int(authlimit_failures(t, NULL, "u5", 205), 1, "newest user kept");
+	is_int(authlimit_failures(t, &a[0], NULL, 205), 2, "users do not evict addresses");
+	authlimit_free(t);
+}
+
+/* Many keys through a tiny table: no crash, no loss of the most recent, bounded work. */
+static void test_churn(void)
+{
+	struct ag_authlimit *t = authlimit_new(8, 3, 600);
+	char user[64];
+	unsigned i, bad = 0;
+
+	for (i = 0; i < 20000; i++) {
+		snprintf(user, sizeof(user), "user%u", i);
+		authlimit_fail(t, NULL, user, 1000);
+		if (authlimit_failures(t, NULL, user, 1000) != 1)
+			bad++;
+	}
+	is_int(bad, 0, "20000 users through 8 entries: the newest is always counted");
+	authlimit_free(t);
+}
+
+static void test_delay(void)
+{
+	struct ag_authlimit *t = authlimit_new(16, 100, 600);
+	struct ag_ip a = ip("203.0.113.50");
+	unsigned want[] = {500, 1000, 2000, 4000, 8000, 8000, 8000};
+	unsigned i, bad = 0;
+
+	is_int(authlimit_delay_ms(t, &a, "x", 1), 500, "even the first failure waits 500 ms");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		authlimit_fail(t, &a, "x", 1);
+		if (authlimit_delay_ms(t, &a, "x", 1) != want[i]) {
+			printf("# failure %u: delay %u, want %u\n", i + 1,
+			       authlimit_delay_ms(t, &a, "x", 1), want[i]);
+			bad++;
+		}
+	}
+	is_int(bad, 0, "delay doubles per failure up to 8 s");
+	for (i = 0; i < 100; i++)
+		authlimit_fail(t, &a, "x", 1);
+	is_int(authlimit_delay_ms(t, &a, "x", 1), 8000, "capped at 8 s after 107 failures");
+	authlimit_free(t);
+}
+
+static void test_edges(void)
+{
+	struct ag_authlimit *t = authlimit_new(4, 0, 600);
+	struct ag_ip a = ip("192.0.2.77");
+	char longname[600];
+
+	ok(authlimit_new(0, 5, 600) == NULL, "capacity 0 is refused");
+	authlimit_fail(t, &a, NULL, 1);
+	ok(!authlimit_blocked(t, &a, NULL, 2), "limit 0 never blocks");
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	authlimit_fail(t, NULL, longname, 1);
+	is_int(authlimit_failures(t, NULL, longname, 2), 1, "an overlong user name is counted");
+	authlimit_fail(t, NULL, "", 1);
+	is_int(authlimit_failures(t, NULL, "", 2), 0, "an empty user name is not a key");
+	authlimit_fail(t, &a, NULL, INT64_MAX);
+	is_int(authlimit_failures(t, &a, NULL, INT64_MIN), 1,
+	       "extreme times: a new window, no overflow");
+	authlimit_free(t);
+	authlimit_free(NULL);
+}
+
+int main(void)
+{
+	test_limit();
+	test_window();
+	test_per_user();
+	test_ipv6_grouping();
+	test_eviction();
+	test_churn();
+	test_delay();
+	test_edges();
+	return tap_done();
+}
