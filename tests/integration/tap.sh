@@ -41,7 +41,8 @@ tap_done() {
 free_port() {
 	local p i
 	for i in $(seq 1 200); do
-		p=$((20000 + (RANDOM % 30000)))
+		# Below the kernel's ephemeral range (32768-60999), so no outgoing connection takes it.
+		p=$((20000 + (RANDOM % 12000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
