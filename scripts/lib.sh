@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lib.sh: what scripts/test, scripts/demo and scripts/bench share: packages and the build.
 
-# The exact Debian packages authgate builds and tests with.
+# The exact Debian packages authgate builds and tests with (read by the scripts that source this).
+# shellcheck disable=SC2034
 AG_BUILD_PACKAGES=(build-essential autoconf automake pkg-config libssl-dev libmilter-dev
 	libpam0g-dev libevent-dev libinih-dev zlib1g-dev openssl)
 AG_TEST_PACKAGES=(postfix swaks libpam-pwdfile miltertest libsasl2-modules sasl2-bin
