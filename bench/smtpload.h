@@ -102,7 +102,8 @@ struct load_run {
 	uint64_t code[LOAD_MAX_CODE];
 	uint64_t errors_total;
 
-	unsigned held;           /* hold mode */
+	unsigned held;           /* hold mode: idle connections now */
+	unsigned held_peak;      /* ... and at most (what the report shows) */
 	unsigned hold_failed;
 	bool hold_reported;
 

@@ -242,6 +242,8 @@ static void conn_ready(struct load_conn *c)
 		c->st = ST_HELD;
 		c->held = true;
 		run->held++;
+		if (run->held > run->held_peak)
+			run->held_peak = run->held;
 		conn_set_timeouts(c, false);
 		hold_check_ready(run);
 		conn_launch_more(run);

@@ -140,7 +140,7 @@ void report_text(const struct load_run *run)
 	       o->label ? o->label : "-", mode_name[o->mode], o->concurrency, o->per_conn,
 	       o->size, o->user ? "plain" : "none", o->resume ? "yes" : "no");
 	if (o->hold) {
-		printf("held %u of %u connections (%u failed)\n", run->held, o->hold,
+		printf("held %u of %u connections (%u failed)\n", run->held_peak, o->hold,
 		       run->hold_failed);
 	} else {
 		printf("messages: %" PRIu64 " ok, %" PRIu64 " failed; %.2f s measured: %.1f msgs/s\n",
@@ -185,7 +185,7 @@ void report_json(const struct load_run *run)
 	       ",\"msgs_per_s\":%.2f,\"conns_ok\":%" PRIu64 ",\"conns_tls\":%" PRIu64
 	       ",\"conns_resumed\":%" PRIu64 ",\"held\":%u,\"hold_failed\":%u,\"aborted\":%s,",
 	       run_elapsed_s(run), run->msgs_ok, run->msgs_failed, run_rate(run), run->conns_ok,
-	       run->conns_tls, run->conns_resumed, run->held, run->hold_failed,
+	       run->conns_tls, run->conns_resumed, run->held_peak, run->hold_failed,
 	       run->aborted ? "true" : "false");
 	printf("\"phases\":{");
 	for (i = 0; i < PH_COUNT; i++) {

@@ -69,7 +69,7 @@ closed_silently() { # closed_silently DESCRIPTION-for-log -- bytes to send (prin
 	exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
 	# shellcheck disable=SC2059 # the format is the bytes to send
 	printf "$2" >&"$fd" 2>/dev/null || true
-	IFS= read -r -t "${3:-5}" line <&"$fd" || rc=$?
+	IFS= read -r -t "${3:-5}" line <&"$fd" 2>/dev/null || rc=$?
 	exec {fd}>&-
 	[ "$rc" -eq 1 ] && [ -z "$line" ] && return 0 # EOF, nothing said
 	diag "got '${line:-}' (read status $rc)"
@@ -95,7 +95,7 @@ ag_check "the log says why (timeout, malformed)" -- \
 	grep -q 'PROXY header from \[127\.0\.0\.1\]: none received in time' "$AG_PROXY_LOG"
 
 # --- max_connections_per_ip = 2 counts the client from the header, not the balancer
-sess() { # sess SRC: a session held open; prints nothing, leaves its coproc in HOLD_*
+sess() { # sess SRC N: a session from SRC held open in the background
 	"$AGC" -P 1 -S "$1" -T 30 "$AG_SUB" </dev/null >"$work/hold.$2" 2>&1 &
 	echo $! >>"$work/hold.pids"
 }
@@ -109,8 +109,10 @@ ag_check "a third session from 192.0.2.50 gets 421 4.7.0 Too many connections" -
 out=$(printf 'QUIT\n' | agc_session -P 1 -S 192.0.2.51 "$AG_SUB")
 ag_check "a session from 192.0.2.51 through the same balancer is served" -- \
 	grep -q '^220 ' <<<"$out"
-while read -r p; do kill "$p" 2>/dev/null || true; done <"$work/hold.pids"
-wait 2>/dev/null || true
+while read -r p; do
+	kill "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+done <"$work/hold.pids"
 
 ag_check "the proxy is still running" -- kill -0 "$AG_PROXY_PID"
 tap_done
