@@ -125,14 +125,18 @@ static enum auth_status decode_response(const char *line, size_t len, unsigned c
 
 enum auth_status auth_plain_decode(const char *line, size_t len, struct auth_credentials *cr)
 {
-	/* authzid + authcid + passwd + 2 NULs, each bounded: anything larger is not ours. */
-	unsigned char buf[2 * AUTH_MAX_USER + AUTH_MAX_PASSWORD + 2];
+	/*
+	 * authzid + authcid + passwd + 2 NULs, each bounded: anything larger is not ours.
+	 * Room is rounded up to whole base64 quanta so that every response the size check
+	 * lets through decodes into buf (unpadded input decodes to len / 4 * 3 bytes).
+	 */
+	unsigned char buf[2 * AUTH_MAX_USER + AUTH_MAX_PASSWORD + 4];
 	const unsigned char *authzid, *authcid, *passwd, *nul1, *nul2;
 	size_t n, zlen, clen, plen;
 	enum auth_status st;
 
 	memset(cr, 0, sizeof(*cr));
-	if (len / 4 * 3 > sizeof(buf) + 2 && !is_cancel(line, len)) {
+	if (len / 4 * 3 > sizeof(buf) && !is_cancel(line, len)) {
 		/* Valid base64 or not, it cannot hold credentials we would accept. */
 		if (auth_base64_decode(line, len, NULL, 0) < 0)
 			return AUTH_STATUS_BAD_BASE64;

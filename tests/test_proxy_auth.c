@@ -96,5 +96,20 @@ int main(void)
 	line = b64("0123456789", 10, enc, sizeof(enc));
 	is_int(auth_login_decode(line, strlen(line), dst, 5, &dl), AUTH_STATUS_INVALID,
 	       "LOGIN value too long for its buffer");
+
+	/* Found by fuzz_auth: valid base64 of 1539..1544 bytes is oversized, not malformed. */
+	{
+		static unsigned char big[1544];
+		static char bigenc[2100];
+		size_t k;
+
+		for (k = 1539; k <= sizeof(big); k++) {
+			memset(big, 'a', k);
+			line = b64((const char *)big, k, bigenc, sizeof(bigenc));
+			if (auth_plain_decode(line, strlen(line), &cr) != AUTH_STATUS_INVALID)
+				break;
+		}
+		is_int(k, sizeof(big) + 1, "oversized valid PLAIN response is 535, not 501");
+	}
 	return tap_done();
 }
