@@ -1,5 +1,6 @@
 /* jsonl_lex.c: RFC 8259 tokens of one line (strings decoded in place), for the record parser. */
 #include "jsonl_lex.h"
+#include "policy/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,38 +28,6 @@ void jp_ws(struct jp *j)
 int jp_peek(const struct jp *j)
 {
 	return j->pos < j->len ? (unsigned char)j->s[j->pos] : -1;
-}
-
-/* Length of the valid UTF-8 sequence at s[0..avail) (RFC 3629 table 3-7), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (n > avail)
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 static int hex4(const char *s, unsigned *out)
@@ -203,7 +172,7 @@ int jp_string(struct jp *j, const char **out)
 			j->pos++;
 			continue;
 		}
-		n = utf8_len((const unsigned char *)j->s + j->pos, j->len - j->pos);
+		n = utf8_sequence_len((const unsigned char *)j->s + j->pos, j->len - j->pos);
 		if (n == 0)
 			return jp_fail_at(j, j->pos, "invalid UTF-8 byte 0x%02x", c);
 		memmove(w, j->s + j->pos, n);

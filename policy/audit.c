@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* dup3(): swap descriptors without losing O_CLOEXEC */
 #endif
 #include "audit.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,38 +86,6 @@ static void jb_puts(struct jbuf *b, const char *s)
 	jb_put(b, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629 table), or 0 if the lead byte is bad. */
-static size_t utf8_valid_len(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0; /* continuation byte, overlong C0/C1, or beyond U+10FFFF */
-
-	if (s[0] == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (s[0] == 0xed)
-		hi = 0x9f; /* UTF-16 surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (s[0] == 0xf4)
-		hi = 0x8f; /* > U+10FFFF */
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	/* The NUL terminator is not a continuation byte, so truncation stops here. */
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 /*
  * A JSON string (RFC 8259 7). Log readers are often not UTF-8 clean, so
  * every invalid byte becomes U+FFFD rather than reaching them raw.
@@ -160,7 +129,7 @@ static void jb_string(struct jbuf *b, const char *str)
 				jb_put(b, esc, 6);
 			} else if (*s < 0x80) {
 				jb_put(b, (const char *)s, 1);
-			} else if ((n = utf8_valid_len(s)) > 0) {
+			} else if ((n = utf8_sequence_len(s, 4)) > 0) {
 				jb_put(b, (const char *)s, n);
 				s += n;
 				continue;

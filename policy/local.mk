@@ -8,7 +8,8 @@ policy_libauthgate_a_SOURCES = \
 	policy/decide.c policy/decide.h \
 	policy/reply.c policy/reply.h \
 	policy/audit.c policy/audit.h \
-	policy/authlimit.c policy/authlimit.h
+	policy/authlimit.c policy/authlimit.h \
+	policy/utf8.c policy/utf8.h
 policy_libauthgate_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 
 POLICY_LIBS = policy/libauthgate.a $(INIH_LIBS)
