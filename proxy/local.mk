@@ -6,6 +6,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/tls.c proxy/tls.h \
 	proxy/log.c proxy/log.h \
 	proxy/session.c proxy/session.h \
+	proxy/session_line.c \
 	proxy/session_cmd.c \
 	proxy/session_auth.c \
 	proxy/session_data.c \

@@ -193,8 +193,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		server_reload(srv);
 		break;
 	case SIGUSR1:
+		/*
+		 * We are `user` now: the file was handed to it at start
+		 * (startup_audit_chown), and logrotate's "create 0640 authgate
+		 * adm" makes the new one ours as well. Without "create", `user`
+		 * must be able to create files in the log directory.
+		 */
 		if (audit_log_reopen(srv->audit) < 0)
-			log_msg(LOG_ERR, NULL, "audit log reopen failed: %s", strerror(errno));
+			log_msg(LOG_ERR, NULL, "audit log reopen failed (is the new file, or its "
+					       "directory, writable by the configured user?): %s",
+				strerror(errno));
 		else
 			log_msg(LOG_INFO, NULL, "audit log reopened");
 		break;
@@ -298,8 +306,8 @@ static int startup_report(const struct proxy_server *srv, bool check, enum start
 		fprintf(stderr, "%s: %s%s\n", srv->config_path, r == STARTUP_WARN ? "warning: " : "",
 			msg);
 	else
-		log_msg(r == STARTUP_WARN ? LOG_WARNING : LOG_ERR, NULL, "%s: %s", srv->config_path,
-			msg);
+		log_msg(r == STARTUP_WARN ? LOG_WARNING : LOG_ERR, NULL, "%s: %s%s", srv->config_path,
+			r == STARTUP_WARN ? "warning: " : "", msg);
 	return r == STARTUP_FATAL ? -1 : 0;
 }
 

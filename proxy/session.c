@@ -1,4 +1,4 @@
-/* session.c: one client SMTP session: lifecycle, line framing, replies, timeouts, TLS. */
+/* session.c: one client SMTP session: lifecycle, replies, timeouts, TLS, the audit record. */
 #include "session.h"
 
 #include <arpa/inet.h>
@@ -26,7 +26,6 @@
 static void session_readcb(struct bufferevent *bev, void *arg);
 static void session_writecb(struct bufferevent *bev, void *arg);
 static void session_eventcb(struct bufferevent *bev, short what, void *arg);
-static void session_process(struct proxy_session *s);
 
 int64_t session_now_ms(void)
 {
@@ -82,7 +81,7 @@ int session_addr_from_sockaddr(const struct sockaddr *sa, int salen, struct ag_i
 	return -1;
 }
 
-static void session_set_timeout(struct proxy_session *s)
+void session_set_timeout(struct proxy_session *s)
 {
 	struct timeval tv = { 0, 0 };
 
@@ -244,6 +243,10 @@ void session_free(struct proxy_session *s)
 	log_msg(LOG_INFO, s->id, "disconnect from [%s]", s->ip_text);
 	SSL_CTX_free(s->ssl_ctx);
 	config_unref(s->cfg);
+	if (s->line != NULL) {
+		explicit_bzero(s->line, s->line_cap);
+		free(s->line);
+	}
 	free(s);
 	if (srv->draining && srv->nsessions == 0)
 		event_base_loopexit(srv->base, NULL);
@@ -364,128 +367,6 @@ void session_audit(struct proxy_session *s, const char *event, const char *actio
 
 	session_audit_fill(s, &r, event, action, reason);
 	session_audit_write(s, &r);
-}
-
-static size_t session_line_limit(const struct proxy_session *s)
-{
-	switch (s->state) {
-	case SS_DATA:
-		return SMTP_MAX_TEXT_LINE;
-	case SS_AUTH_PLAIN:
-	case SS_AUTH_USERNAME:
-	case SS_AUTH_PASSWORD:
-		return SMTP_MAX_SASL_LINE;
-	default:
-		return SMTP_MAX_COMMAND_LINE;
-	}
-}
-
-static void session_line_too_long(struct proxy_session *s)
-{
-	switch (s->state) {
-	case SS_DATA:
-		session_data_overlong(s);
-		break;
-	case SS_AUTH_PLAIN:
-	case SS_AUTH_USERNAME:
-	case SS_AUTH_PASSWORD:
-		session_auth_abort(s);
-		s->state = SS_COMMAND;
-		session_reply_id(s, AG_REPLY_AUTH_LINE_TOO_LONG);
-		break;
-	default:
-		session_reply_id(s, AG_REPLY_LINE_TOO_LONG);
-		break;
-	}
-}
-
-static void session_dispatch(struct proxy_session *s, const char *line, size_t len)
-{
-	switch (s->state) {
-	case SS_COMMAND:
-		session_cmd_line(s, line, len);
-		break;
-	case SS_AUTH_PLAIN:
-	case SS_AUTH_USERNAME:
-	case SS_AUTH_PASSWORD:
-		session_auth_line(s, line, len);
-		/* The line held a password (base64 is no protection). */
-		memset(s->line, 0, len);
-		break;
-	case SS_DATA:
-		session_data_line(s, line, len);
-		break;
-	default:
-		break;
-	}
-}
-
-/* Handle complete lines one at a time, in order, until we must wait. */
-static void session_process(struct proxy_session *s)
-{
-	struct evbuffer *in = bufferevent_get_input(s->bev);
-
-	s->flags |= SF_IN_PROCESS;
-	while (s->wait == SW_NONE &&
-	       (s->state == SS_COMMAND || s->state == SS_DATA || s->state == SS_AUTH_PLAIN ||
-		s->state == SS_AUTH_USERNAME || s->state == SS_AUTH_PASSWORD)) {
-		size_t n = evbuffer_get_length(in), limit = session_line_limit(s), peek;
-		size_t linelen, textlen;
-		enum session_state before = s->state;
-		const char *data;
-
-		if (n == 0)
-			break;
-		if (s->flags & SF_DISCARDING) {
-			struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
-
-			if (p.pos < 0) {
-				evbuffer_drain(in, n);
-				break;
-			}
-			evbuffer_drain(in, (size_t)p.pos + 1);
-			s->flags &= ~SF_DISCARDING;
-			session_line_too_long(s);
-			continue;
-		}
-		peek = n < limit ? n : limit;
-		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)peek);
-		if (data == NULL)
-			break;
-		switch (smtp_line_find(data, peek, limit, &linelen, &textlen)) {
-		case SMTP_LINE_NEED_MORE:
-			goto out;
-		case SMTP_LINE_TOO_LONG:
-			if (linelen == 0) {
-				/* RFC 5321 4.5.3.1: reply, do not truncate; skip to the LF. */
-				evbuffer_drain(in, peek);
-				s->flags |= SF_DISCARDING;
-				continue;
-			}
-			evbuffer_drain(in, linelen);
-			session_line_too_long(s);
-			break;
-		case SMTP_LINE_OK:
-			memcpy(s->line, data, textlen);
-			s->line[textlen] = '\0';
-			evbuffer_drain(in, linelen);
-			session_dispatch(s, s->line, textlen);
-			break;
-		}
-		if (s->state != before && s->state != SS_CLOSING && s->state != SS_STARTTLS)
-			session_set_timeout(s);
-	}
-out:
-	s->flags &= ~SF_IN_PROCESS;
-	if (s->state == SS_CLOSING || s->state == SS_STARTTLS)
-		return;
-	if (s->srv->draining && session_idle(s) && evbuffer_get_length(in) == 0) {
-		session_reply(s, "421 4.3.2 %s Service shutting down", s->cfg->hostname);
-		session_close(s);
-		return;
-	}
-	if ((s->flags & SF_EOF) && s->wait == SW_NONE)
-		session_close(s);
 }
 
 static void session_readcb(struct bufferevent *bev, void *arg)

@@ -107,7 +107,13 @@ struct proxy_session {
 	struct session_txn txn;
 	struct relay *relay;
 
-	char line[SMTP_MAX_SASL_LINE + 1];
+	/*
+	 * The line being handled: as long as the state allows (session_line_limit),
+	 * so an idle session holds a small one; the 12 KB a SASL line may need is
+	 * wiped and given back once the AUTH exchange is over.
+	 */
+	char *line;
+	size_t line_cap;
 };
 
 #define SESSION_SECURE(s) (((s)->flags & SF_SECURE) != 0)
@@ -141,6 +147,10 @@ void session_txn_reset(struct proxy_session *s);
 void session_drain_all(struct proxy_server *srv); /* SIGTERM */
 bool session_idle(const struct proxy_session *s);
 int64_t session_now_ms(void);
+void session_set_timeout(struct proxy_session *s); /* the one for the current state */
+
+/* session_line.c: line framing; handles buffered lines until the session must wait */
+void session_process(struct proxy_session *s);
 
 /* session_proxy.c: the PROXY v1/v2 header read from the raw socket (proxy_protocol = yes) */
 void session_proxy_begin(struct proxy_session *s);

@@ -31,7 +31,7 @@
 #include "proxyproto.h"
 
 #define PROXYHDR_TIMEOUT_MS 10000 /* a balancer sends the header at once */
-#define PROXYHDR_MIN 15           /* "PROXY UNKNOWN\r\n": the shortest valid header */
+#define PROXYHDR_MIN 15		  /* "PROXY UNKNOWN\r\n": the shortest valid header */
 
 struct session_proxyhdr {
 	struct event *ev;
@@ -59,12 +59,14 @@ static void proxyhdr_fail(struct proxy_session *s, const char *why)
 	session_free(s);
 }
 
-/* How many bytes may be read now without passing the end of the header; 0 on EOF. */
+/*
+ * How many bytes may be read now without passing the end of the header:
+ * > 0; 0 at end of stream; -1 with errno (EAGAIN: nothing there yet); -2 malformed.
+ */
 static ssize_t proxyhdr_want(struct proxy_session *s, struct session_proxyhdr *h)
 {
 	size_t room = sizeof(h->buf) - h->len;
 	ssize_t n;
-	uint8_t *lf;
 
 	if (h->len < PROXYHDR_MIN)
 		return (ssize_t)(PROXYHDR_MIN - h->len);
@@ -78,7 +80,8 @@ static ssize_t proxyhdr_want(struct proxy_session *s, struct session_proxyhdr *h
 		while (n < 0 && errno == EINTR);
 		if (n <= 0)
 			return n;
-		lf = memchr(h->buf + h->len, '\n', (size_t)n);
+		const uint8_t *lf = memchr(h->buf + h->len, '\n', (size_t)n);
+
 		return lf != NULL ? lf - (h->buf + h->len) + 1 : n;
 	}
 	if (h->len < PROXYPROTO_V2_HDR)
@@ -162,7 +165,8 @@ static void proxyhdr_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (rc != 0 || h->len >= sizeof(h->buf)) {
-			/* rc short of len cannot happen with the reads above; refuse rather than lose bytes. */
+			/* rc short of len cannot happen with the reads above; refuse rather than
+			 * lose bytes. */
 			proxyhdr_fail(s, rc < 0 && r.why ? r.why : "malformed");
 			return;
 		}
@@ -171,7 +175,7 @@ static void proxyhdr_read(evutil_socket_t fd, short what, void *arg)
 	if (left < 1)
 		left = 1;
 	{
-		struct timeval tv = { (time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000 };
+		struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
 
 		if (event_add(h->ev, &tv) < 0)
 			proxyhdr_fail(s, "cannot wait for it");
@@ -181,12 +185,13 @@ static void proxyhdr_read(evutil_socket_t fd, short what, void *arg)
 void session_proxy_begin(struct proxy_session *s)
 {
 	struct session_proxyhdr *h = calloc(1, sizeof(*h));
-	struct timeval tv = { PROXYHDR_TIMEOUT_MS / 1000, (PROXYHDR_TIMEOUT_MS % 1000) * 1000 };
+	struct timeval tv = {PROXYHDR_TIMEOUT_MS / 1000, (PROXYHDR_TIMEOUT_MS % 1000) * 1000};
 
 	s->state = SS_PROXYHDR;
 	s->proxyhdr = h;
 	if (h == NULL) {
-		log_msg(LOG_ERR, s->id, "out of memory: connection from [%s] dropped", s->peer_text);
+		log_msg(LOG_ERR, s->id, "out of memory: connection from [%s] dropped",
+			s->peer_text);
 		session_free(s);
 		return;
 	}

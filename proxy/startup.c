@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -14,13 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
 #include <openssl/asn1.h>
 #include <openssl/x509.h>
 
 #include "policy/config.h"
 
-enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx,
-					      char *msg, size_t len)
+enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx, char *msg,
+					      size_t len)
 {
 	X509 *x = SSL_CTX_get0_certificate(ctx);
 	const ASN1_TIME *na;
@@ -66,8 +68,7 @@ enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, si
 	char etc[300], vendor[300];
 
 	if (svc == NULL || svc[0] == '\0' || strchr(svc, '/') != NULL || strlen(svc) > 255) {
-		snprintf(msg, len, "pam_service: \"%s\" is not a PAM service name",
-			 svc ? svc : "");
+		snprintf(msg, len, "pam_service: \"%s\" is not a PAM service name", svc ? svc : "");
 		return STARTUP_FATAL;
 	}
 	snprintf(etc, sizeof(etc), "/etc/pam.d/%s", svc);
@@ -89,8 +90,10 @@ enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, si
 	}
 	if (access("/etc/pam.conf", R_OK) == 0)
 		return STARTUP_OK; /* whether it names the service, only libpam can say */
-	snprintf(msg, len, "pam_service: neither %s nor /etc/pam.conf exists: PAM cannot "
-			   "authenticate anybody", etc);
+	snprintf(msg, len,
+		 "pam_service: neither %s nor /etc/pam.conf exists: PAM cannot "
+		 "authenticate anybody",
+		 etc);
 	return STARTUP_FATAL;
 }
 
@@ -99,11 +102,12 @@ enum startup_result startup_check_audit(const struct ag_config *cfg, char *msg, 
 	const char *path = cfg->audit_log;
 	char dirbuf[4096];
 	struct stat st;
-	int fd;
 
 	if (path == NULL || strncmp(path, "syslog:", 7) == 0)
 		return STARTUP_OK;
 	if (lstat(path, &st) == 0) {
+		int fd;
+
 		if (!S_ISREG(st.st_mode)) {
 			snprintf(msg, len, "audit_log: %s is not a regular file", path);
 			return STARTUP_FATAL;
@@ -148,7 +152,8 @@ enum startup_result startup_audit_chown(const struct ag_config *cfg, char *msg, 
 			close(fd);
 		return STARTUP_FATAL;
 	}
-	if (S_ISREG(st.st_mode) && st.st_uid != pw->pw_uid && fchown(fd, pw->pw_uid, (gid_t)-1) < 0) {
+	if (S_ISREG(st.st_mode) && st.st_uid != pw->pw_uid &&
+	    fchown(fd, pw->pw_uid, (gid_t)-1) < 0) {
 		snprintf(msg, len, "audit_log: cannot give %s to %s: %s (SIGUSR1 reopen will fail)",
 			 path, cfg->user, strerror(errno));
 		close(fd);
@@ -159,71 +164,155 @@ enum startup_result startup_audit_chown(const struct ag_config *cfg, char *msg, 
 }
 
 struct startup_probe {
+	const struct ag_hostport *hp;
+	struct evutil_addrinfo *ai;
+	struct evdns_getaddrinfo_request *req;
 	int fd;
-	const char *error; /* NULL: still connecting or connected */
-	char errbuf[128];
 	bool done;
+	const char *error; /* NULL when reached */
+	char errbuf[128];
 };
 
-static void startup_probe_open(const struct ag_hostport *hp, struct startup_probe *p)
-{
-	struct addrinfo hints, *res = NULL;
-	char port[8];
-	int rc;
+struct startup_dns {
+	struct event_base *base;
+	unsigned pending;
+};
 
-	p->fd = -1;
+static struct startup_dns *startup_dns_ctx; /* only during startup_check_backends */
+
+static void startup_probe_fail(struct startup_probe *p, const char *why)
+{
+	snprintf(p->errbuf, sizeof(p->errbuf), "%s", why);
+	p->error = p->errbuf;
+	p->done = true;
+}
+
+static void startup_resolved(int err, struct evutil_addrinfo *res, void *arg)
+{
+	struct startup_probe *p = arg;
+
+	p->req = NULL;
+	if (err != 0)
+		startup_probe_fail(p, err == EVUTIL_EAI_CANCEL ? "name not resolved in time"
+							       : evutil_gai_strerror(err));
+	else
+		p->ai = res;
+	if (startup_dns_ctx != NULL && --startup_dns_ctx->pending == 0)
+		event_base_loopbreak(startup_dns_ctx->base);
+}
+
+/*
+ * Names are resolved with libevent's resolver (the one the relay uses), so a
+ * dead DNS server costs the same bounded wait as a dead backend, not the
+ * system resolver's retries.
+ */
+static void startup_resolve_all(struct startup_probe *probe, size_t n, int ms)
+{
+	struct startup_dns ctx = {NULL, 0};
+	struct evdns_base *dns = NULL;
+	struct evutil_addrinfo hints;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	char port[8];
+	size_t i;
+
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", hp->port);
-	/* A name is looked up with the system resolver: at start only, never while serving. */
-	rc = getaddrinfo(hp->host, port, &hints, &res);
-	if (rc != 0) {
-		snprintf(p->errbuf, sizeof(p->errbuf), "%s", gai_strerror(rc));
-		p->error = p->errbuf;
-		p->done = true;
+	ctx.base = event_base_new();
+	if (ctx.base != NULL)
+		dns = evdns_base_new(ctx.base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	startup_dns_ctx = &ctx;
+	for (i = 0; i < n; i++) {
+		struct startup_probe *p = &probe[i];
+
+		snprintf(port, sizeof(port), "%u", p->hp->port);
+		hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
+		if (evutil_getaddrinfo(p->hp->host, port, &hints, &p->ai) == 0)
+			continue;
+		p->ai = NULL;
+		if (dns == NULL) {
+			startup_probe_fail(p, "no resolver (resolv.conf) to look the name up");
+			continue;
+		}
+		hints.ai_flags = EVUTIL_AI_NUMERICSERV;
+		ctx.pending++;
+		p->req = evdns_getaddrinfo(dns, p->hp->host, port, &hints, startup_resolved, p);
+		/* NULL: answered at once (hosts file, or an error): the callback has run. */
+	}
+	if (ctx.pending > 0) {
+		event_base_loopexit(ctx.base, &tv);
+		event_base_dispatch(ctx.base);
+	}
+	for (i = 0; i < n; i++)
+		if (probe[i].req != NULL)
+			evdns_getaddrinfo_cancel(probe[i].req);
+	if (dns != NULL)
+		evdns_base_free(dns, 1);
+	if (ctx.base != NULL) {
+		event_base_loop(ctx.base, EVLOOP_NONBLOCK); /* deferred callbacks, if any */
+		event_base_free(ctx.base);
+	}
+	startup_dns_ctx = NULL;
+	for (i = 0; i < n; i++)
+		if (!probe[i].done && probe[i].ai == NULL)
+			startup_probe_fail(&probe[i], "name not resolved");
+}
+
+static void startup_probe_open(struct startup_probe *p)
+{
+	const struct evutil_addrinfo *ai = p->ai;
+
+	p->fd = -1;
+	if (p->done || ai == NULL)
 		return;
-	}
-	p->fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (p->fd < 0 || (connect(p->fd, res->ai_addr, res->ai_addrlen) < 0 &&
-			  errno != EINPROGRESS)) {
-		snprintf(p->errbuf, sizeof(p->errbuf), "%s", strerror(errno));
-		p->error = p->errbuf;
-		p->done = true;
-	}
-	freeaddrinfo(res);
+	p->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0 || (connect(p->fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS))
+		startup_probe_fail(p, strerror(errno));
+}
+
+static long startup_elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 enum startup_result startup_check_backends(const struct ag_config *cfg, char *msg, size_t len)
 {
 	struct startup_probe probe[AG_MAX_BACKENDS];
 	struct pollfd pfd[AG_MAX_BACKENDS];
-	struct timespec t0, t1;
+	struct timespec t0;
 	size_t n = cfg->nbackends, i, bad = 0, off = 0;
+	long deadline;
 
 	if (n > AG_MAX_BACKENDS)
 		n = AG_MAX_BACKENDS;
 	memset(probe, 0, sizeof(probe));
-	for (i = 0; i < n; i++)
-		startup_probe_open(&cfg->backends[i], &probe[i]);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++)
+		probe[i].hp = &cfg->backends[i];
+	startup_resolve_all(probe, n, STARTUP_BACKEND_TIMEOUT_MS * 3 / 4);
+	for (i = 0; i < n; i++)
+		startup_probe_open(&probe[i]);
+	/* Whatever DNS took, the connects get a moment of their own. */
+	deadline = startup_elapsed_ms(&t0) + STARTUP_BACKEND_TIMEOUT_MS / 4;
+	if (deadline < STARTUP_BACKEND_TIMEOUT_MS)
+		deadline = STARTUP_BACKEND_TIMEOUT_MS;
 	/* Bounded: each turn either finishes a probe or lets time run towards the deadline. */
 	for (;;) {
-		long waited, npfd = 0;
+		long waited = startup_elapsed_ms(&t0), npfd = 0;
 		int rc;
 
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		for (i = 0; i < n; i++) {
 			pfd[i].fd = probe[i].done ? -1 : probe[i].fd;
 			pfd[i].events = POLLOUT;
 			pfd[i].revents = 0;
 			npfd += !probe[i].done;
 		}
-		if (npfd == 0 || waited >= STARTUP_BACKEND_TIMEOUT_MS)
+		if (npfd == 0 || waited >= deadline)
 			break;
-		rc = poll(pfd, n, (int)(STARTUP_BACKEND_TIMEOUT_MS - waited));
+		rc = poll(pfd, n, (int)(deadline - waited));
 		if (rc < 0 && errno != EINTR)
 			break;
 		for (i = 0; rc > 0 && i < n; i++) {
@@ -235,35 +324,36 @@ enum startup_result startup_check_backends(const struct ag_config *cfg, char *ms
 			probe[i].done = true;
 			if (getsockopt(probe[i].fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
 				err = errno;
-			if (err != 0) {
-				snprintf(probe[i].errbuf, sizeof(probe[i].errbuf), "%s",
-					 strerror(err));
-				probe[i].error = probe[i].errbuf;
-			}
+			if (err != 0)
+				startup_probe_fail(&probe[i], strerror(err));
 		}
 	}
 	msg[0] = '\0';
 	for (i = 0; i < n; i++) {
-		const char *why = probe[i].error ? probe[i].error
-			: probe[i].done ? NULL : "no answer in time";
+		const char *why = probe[i].error  ? probe[i].error
+				  : probe[i].done ? NULL
+						  : "no answer in time";
 
 		if (probe[i].fd >= 0)
 			close(probe[i].fd);
+		if (probe[i].ai != NULL)
+			evutil_freeaddrinfo(probe[i].ai);
 		if (why == NULL)
 			continue;
 		if (bad++ == 0)
 			off += (size_t)snprintf(msg, len, "backends: cannot reach");
 		if (off < len)
-			off += (size_t)snprintf(msg + off, len - off,
-						strchr(cfg->backends[i].host, ':') ? "%s [%s]:%u (%s)"
-										    : "%s %s:%u (%s)",
-						bad > 1 ? "," : "", cfg->backends[i].host,
-						cfg->backends[i].port, why);
+			off += (size_t)snprintf(
+			    msg + off, len - off,
+			    strchr(cfg->backends[i].host, ':') ? "%s [%s]:%u (%s)"
+							       : "%s %s:%u (%s)",
+			    bad > 1 ? "," : "", cfg->backends[i].host, cfg->backends[i].port, why);
 	}
 	if (bad == 0)
 		return STARTUP_OK;
 	if (off < len)
-		snprintf(msg + off, len - off, "%s", bad == n ? "; mail will get 451 until one is up"
-							      : "; the others are used");
+		snprintf(msg + off, len - off, "%s",
+			 bad == n ? "; mail will get 451 until one is up"
+				  : "; the others are used");
 	return STARTUP_WARN;
 }

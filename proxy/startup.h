@@ -20,8 +20,8 @@ enum startup_result { STARTUP_OK = 0, STARTUP_WARN, STARTUP_FATAL };
  */
 
 /* The leaf certificate of ctx expires within STARTUP_CERT_WARN_DAYS days (or has). */
-enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx,
-					      char *msg, size_t len);
+enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx, char *msg,
+					      size_t len);
 /* The PAM service exists the way libpam looks for it, else PAM would use "other". */
 enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, size_t len);
 /*

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "policy/config.h"
 
@@ -42,7 +43,16 @@ SSL_CTX *tls_ctx_new(const struct ag_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1) {
-		tls_error(err, errlen, "cannot load key", cfg->tls_key);
+		int reason = ERR_GET_REASON(ERR_peek_last_error());
+
+		/* OpenSSL checks the pair while loading: say it in an admin's words. */
+		if (reason == X509_R_KEY_VALUES_MISMATCH || reason == X509_R_KEY_TYPE_MISMATCH) {
+			ERR_clear_error();
+			snprintf(err, errlen, "key %s does not match certificate %s", cfg->tls_key,
+				 cfg->tls_cert);
+		} else {
+			tls_error(err, errlen, "cannot load key", cfg->tls_key);
+		}
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
@@ -60,8 +70,13 @@ SSL_CTX *tls_ctx_new(const struct ag_config *cfg, char *err, size_t errlen)
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"authgate", 8);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 SSL_OP_NO_COMPRESSION);
-	/* bufferevent_openssl may move its write buffer between retries. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/*
+	 * bufferevent_openssl may move its write buffer between retries. Idle
+	 * sessions (most of them: clients waiting between messages) give their
+	 * 16 KB+ record buffers back: about half the memory of an idle TLS
+	 * connection (tests/integration/t_proxy_idle_tls_connections.sh).
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);

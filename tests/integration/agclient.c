@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +42,14 @@ static const char *opt_src = "127.0.0.1";
 static int opt_srcport = 40000;
 static SSL_CTX *ctx;
 
+/* Waits (bounded) when the socket is non-blocking and full: pipe and garbage modes use that. */
+static int conn_wait(struct conn *c, short events)
+{
+	struct pollfd p = {c->fd, events, 0};
+
+	return poll(&p, 1, 10000) > 0 ? 0 : -1;
+}
+
 static int conn_write(struct conn *c, const void *buf, size_t len)
 {
 	const char *p = buf;
@@ -49,8 +58,20 @@ static int conn_write(struct conn *c, const void *buf, size_t len)
 		ssize_t n = c->ssl ? SSL_write(c->ssl, p, (int)len) : write(c->fd, p, len);
 
 		if (n <= 0) {
+			int e = c->ssl ? SSL_get_error(c->ssl, (int)n) : 0;
+
 			if (!c->ssl && n < 0 && errno == EINTR)
 				continue;
+			if ((!c->ssl && n < 0 && errno == EAGAIN) || e == SSL_ERROR_WANT_WRITE) {
+				if (conn_wait(c, POLLOUT) < 0)
+					return -1;
+				continue;
+			}
+			if (e == SSL_ERROR_WANT_READ) {
+				if (conn_wait(c, POLLIN) < 0)
+					return -1;
+				continue;
+			}
 			return -1;
 		}
 		p += n;
@@ -59,18 +80,36 @@ static int conn_write(struct conn *c, const void *buf, size_t len)
 	return 0;
 }
 
+/* > 0 bytes, 0 end of stream, -1 error, -2 nothing yet (non-blocking: TLS tickets and the like). */
 static ssize_t conn_read(struct conn *c, char *buf, size_t len)
 {
 	ssize_t n;
 
 	if (c->ssl) {
+		int e;
+
 		n = SSL_read(c->ssl, buf, (int)len);
-		return n > 0 ? n : (SSL_get_error(c->ssl, (int)n) == SSL_ERROR_ZERO_RETURN ? 0 : -1);
+		if (n > 0)
+			return n;
+		e = SSL_get_error(c->ssl, (int)n);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+			return -2;
+		return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
 	}
 	do
 		n = read(c->fd, buf, len);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return -2;
 	return n;
+}
+
+static void conn_nonblock(struct conn *c)
+{
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
 }
 
 /* One reply (all its lines), plain or TLS, byte by byte: never reads past it. */
@@ -191,7 +230,8 @@ static int run_hold(int n)
 	for (i = 0; i < n; i++) {
 		if (cs[i].fd < 0)
 			continue;
-		if (conn_write(&cs[i], "NOOP\r\n", 6) == 0 && conn_reply(&cs[i], rep, sizeof(rep)) == 250)
+		if (conn_write(&cs[i], "NOOP\r\n", 6) == 0 &&
+		    conn_reply(&cs[i], rep, sizeof(rep)) == 250)
 			served++;
 		conn_write(&cs[i], "QUIT\r\n", 6);
 		conn_close(&cs[i]);
@@ -203,7 +243,7 @@ static int run_hold(int n)
 
 static int wait_readable(struct conn *c, int ms)
 {
-	struct pollfd p = { c->fd, POLLIN, 0 };
+	struct pollfd p = {c->fd, POLLIN, 0};
 
 	if (c->ssl && SSL_pending(c->ssl) > 0)
 		return 1;
@@ -215,9 +255,11 @@ static int run_garbage(long bytes)
 	struct conn c;
 	unsigned char buf[4096];
 	char rd[4096];
+	time_t deadline;
 
 	if (conn_open(&c, 1) < 0)
 		return 1;
+	conn_nonblock(&c);
 	while (bytes > 0) {
 		size_t k = bytes > (long)sizeof(buf) ? sizeof(buf) : (size_t)bytes;
 
@@ -226,8 +268,16 @@ static int run_garbage(long bytes)
 			break; /* the server may well hang up on us: that is fine */
 		bytes -= (long)k;
 	}
-	while (wait_readable(&c, opt_timeout * 1000) > 0 && conn_read(&c, rd, sizeof(rd)) > 0)
-		;
+	deadline = time(NULL) + opt_timeout;
+	while (time(NULL) < deadline) {
+		ssize_t n;
+
+		if (wait_readable(&c, 200) < 0)
+			break;
+		n = conn_read(&c, rd, sizeof(rd));
+		if (n == 0 || n == -1)
+			break;
+	}
 	conn_close(&c);
 	return 0;
 }
@@ -244,8 +294,9 @@ static int run_pipe(void)
 		fprintf(stderr, "agclient: cannot connect to 127.0.0.1:%d\n", opt_port);
 		return 1;
 	}
+	conn_nonblock(&c);
 	for (;;) {
-		struct pollfd p[2] = { { c.fd, POLLIN, 0 }, { 0, POLLIN, 0 } };
+		struct pollfd p[2] = {{c.fd, POLLIN, 0}, {0, POLLIN, 0}};
 		int ms = 1000, rc;
 
 		if (!stdin_open && time(NULL) >= deadline)
@@ -255,13 +306,16 @@ static int run_pipe(void)
 		rc = poll(p, stdin_open ? 2 : 1, ms);
 		if (rc < 0 && errno != EINTR)
 			break;
-		if ((c.ssl && SSL_pending(c.ssl) > 0) || (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if ((c.ssl && SSL_pending(c.ssl) > 0) ||
+		    (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
 			ssize_t n = conn_read(&c, out, sizeof(out));
 
-			if (n <= 0)
+			if (n == 0 || n == -1)
 				break;
-			fwrite(out, 1, (size_t)n, stdout);
-			fflush(stdout);
+			if (n > 0) {
+				fwrite(out, 1, (size_t)n, stdout);
+				fflush(stdout);
+			}
 		}
 		if (stdin_open && (p[1].revents & (POLLIN | POLLHUP))) {
 			ssize_t n = read(0, in + inlen, sizeof(in) - inlen - 1);

@@ -15,6 +15,7 @@ agc_build() {
 }
 
 agc_open() {
+	# shellcheck disable=SC2034 # AG_C is read by ag__c_adopt (lib_auth.sh)
 	coproc AG_C { exec "$AGC" "$@" 2>/dev/null; }
 	ag__c_adopt
 }

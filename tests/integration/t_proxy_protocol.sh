@@ -68,7 +68,7 @@ closed_silently() { # closed_silently DESCRIPTION-for-log -- bytes to send (prin
 	local fd line="" rc=0
 	exec {fd}<>"/dev/tcp/127.0.0.1/$1" || return 1
 	# shellcheck disable=SC2059 # the format is the bytes to send
-	printf "$2" >&"$fd" 2>/dev/null || true
+	printf "$2" 2>/dev/null 1>&"$fd" || true
 	IFS= read -r -t "${3:-5}" line <&"$fd" 2>/dev/null || rc=$?
 	exec {fd}>&-
 	[ "$rc" -eq 1 ] && [ -z "$line" ] && return 0 # EOF, nothing said

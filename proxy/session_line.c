@@ -1,0 +1,162 @@
+/*
+ * session_line.c: line framing: complete lines out of the input buffer, one at a time, to the
+ * handler of the session's state, each with the length limit RFC 5321 (or RFC 4954) gives it.
+ */
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "policy/config.h"
+#include "log.h"
+
+static size_t session_line_limit(const struct proxy_session *s)
+{
+	switch (s->state) {
+	case SS_DATA:
+		return SMTP_MAX_TEXT_LINE;
+	case SS_AUTH_PLAIN:
+	case SS_AUTH_USERNAME:
+	case SS_AUTH_PASSWORD:
+		return SMTP_MAX_SASL_LINE;
+	default:
+		return SMTP_MAX_COMMAND_LINE;
+	}
+}
+
+static void session_line_too_long(struct proxy_session *s)
+{
+	switch (s->state) {
+	case SS_DATA:
+		session_data_overlong(s);
+		break;
+	case SS_AUTH_PLAIN:
+	case SS_AUTH_USERNAME:
+	case SS_AUTH_PASSWORD:
+		session_auth_abort(s);
+		s->state = SS_COMMAND;
+		session_reply_id(s, AG_REPLY_AUTH_LINE_TOO_LONG);
+		break;
+	default:
+		session_reply_id(s, AG_REPLY_LINE_TOO_LONG);
+		break;
+	}
+}
+
+static void session_dispatch(struct proxy_session *s, const char *line, size_t len)
+{
+	switch (s->state) {
+	case SS_COMMAND:
+		session_cmd_line(s, line, len);
+		break;
+	case SS_AUTH_PLAIN:
+	case SS_AUTH_USERNAME:
+	case SS_AUTH_PASSWORD:
+		session_auth_line(s, line, len);
+		/* The line held a password (base64 is no protection). */
+		explicit_bzero(s->line, len);
+		break;
+	case SS_DATA:
+		session_data_line(s, line, len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A line buffer of at least need + 1 bytes; a big one (SASL) no longer needed goes. */
+static int session_line_room(struct proxy_session *s, size_t need)
+{
+	char *p;
+
+	if (s->line_cap > need && (s->line_cap <= SMTP_MAX_TEXT_LINE + 1 || need > SMTP_MAX_TEXT_LINE))
+		return 0;
+	p = malloc(need + 1);
+	if (p == NULL)
+		return -1;
+	if (s->line != NULL) {
+		explicit_bzero(s->line, s->line_cap);
+		free(s->line);
+	}
+	s->line = p;
+	s->line_cap = need + 1;
+	return 0;
+}
+
+/* Handle complete lines one at a time, in order, until we must wait. */
+void session_process(struct proxy_session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	s->flags |= SF_IN_PROCESS;
+	while (s->wait == SW_NONE &&
+	       (s->state == SS_COMMAND || s->state == SS_DATA || s->state == SS_AUTH_PLAIN ||
+		s->state == SS_AUTH_USERNAME || s->state == SS_AUTH_PASSWORD)) {
+		size_t n = evbuffer_get_length(in), limit = session_line_limit(s), peek;
+		size_t linelen, textlen;
+		enum session_state before = s->state;
+		const char *data;
+
+		if (n == 0)
+			break;
+		if (s->flags & SF_DISCARDING) {
+			struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+
+			if (p.pos < 0) {
+				evbuffer_drain(in, n);
+				break;
+			}
+			evbuffer_drain(in, (size_t)p.pos + 1);
+			s->flags &= ~SF_DISCARDING;
+			session_line_too_long(s);
+			continue;
+		}
+		peek = n < limit ? n : limit;
+		data = (const char *)evbuffer_pullup(in, (ev_ssize_t)peek);
+		if (data == NULL)
+			break;
+		switch (smtp_line_find(data, peek, limit, &linelen, &textlen)) {
+		case SMTP_LINE_NEED_MORE:
+			goto out;
+		case SMTP_LINE_TOO_LONG:
+			if (linelen == 0) {
+				/* RFC 5321 4.5.3.1: reply, do not truncate; skip to the LF. */
+				evbuffer_drain(in, peek);
+				s->flags |= SF_DISCARDING;
+				continue;
+			}
+			evbuffer_drain(in, linelen);
+			session_line_too_long(s);
+			break;
+		case SMTP_LINE_OK:
+			if (session_line_room(s, limit) < 0) {
+				log_msg(LOG_ERR, s->id, "out of memory");
+				session_reply(s, "421 4.3.0 %s Error: out of memory", s->cfg->hostname);
+				session_close(s);
+				goto out;
+			}
+			memcpy(s->line, data, textlen);
+			s->line[textlen] = '\0';
+			evbuffer_drain(in, linelen);
+			session_dispatch(s, s->line, textlen);
+			break;
+		}
+		if (s->state != before && s->state != SS_CLOSING && s->state != SS_STARTTLS)
+			session_set_timeout(s);
+	}
+out:
+	s->flags &= ~SF_IN_PROCESS;
+	if (s->state == SS_CLOSING || s->state == SS_STARTTLS)
+		return;
+	if (s->srv->draining && session_idle(s) && evbuffer_get_length(in) == 0) {
+		session_reply(s, "421 4.3.2 %s Service shutting down", s->cfg->hostname);
+		session_close(s);
+		return;
+	}
+	if ((s->flags & SF_EOF) && s->wait == SW_NONE)
+		session_close(s);
+}
+
