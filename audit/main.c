@@ -332,7 +332,11 @@ static int run(struct main_args *a, FILE *out, struct reader_stats *rs_out)
 			continue;
 		if (a->cmd->record != NULL)
 			a->cmd->record(p.st, &rec);
-		if (rec.event == REC_MESSAGE)
+		/*
+		 * A refusal at RCPT (milter 530/550, proxy 553) is a message attempt too:
+		 * after the switch to mandatory that is where the unauthenticated senders are.
+		 */
+		if (rec.event == REC_MESSAGE || (rec.event == REC_REJECT && rec.nrcpts > 0))
 			(void)join_add(j, &rec);
 	}
 	join_flush(j);

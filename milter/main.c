@@ -103,24 +103,47 @@ static void *milter_smfi_thread(void *arg)
 }
 
 /*
- * The worker's main thread: SIGHUP unblocked and ignored (see supervise.c),
- * SIGUSR1/SIGUSR2 taken here with sigwait(), SIGTERM/SIGINT left blocked for
- * libmilter's own signal thread, which stops the listener on them.
+ * Drain: keep serving, old connections and new ones (an MTA session may open its
+ * milter connection late), until none is open or shutdown_grace has passed;
+ * then stop the listener. Mail still open after that gets the MTA's
+ * milter_default_action (tempfail): nothing is lost silently.
  */
-static int milter_signal_loop(const struct milter_opts *o)
+static void milter_drain(void)
 {
+	struct ag_config *now = state_config_get();
+	unsigned grace = now != NULL ? now->shutdown_grace : 30;
+
+	config_unref(now);
+	milter_log(LOG_INFO, "SIGTERM: serving until idle, at most %us, then stopping", grace);
+	if (!state_conn_drain(grace))
+		milter_log(LOG_WARNING, "still busy after %us: stopping anyway", grace);
+	smfi_stop();
+}
+
+/*
+ * The worker's main thread: SIGHUP unblocked and ignored (see supervise.c),
+ * SIGUSR1/SIGUSR2/SUPERVISE_SIG_DRAIN taken here with sigwait(), SIGTERM/SIGINT
+ * left blocked for libmilter's own signal thread, which stops the listener on them.
+ */
+static int milter_signal_loop(const struct milter_opts *o, bool *drained_out)
+{
+	bool drained = false;
 	sigset_t wait, block;
 	int sig;
 
 	sigemptyset(&wait);
 	sigaddset(&wait, SIGUSR1);
 	sigaddset(&wait, SIGUSR2);
+	sigaddset(&wait, SUPERVISE_SIG_DRAIN);
 	while (!smfi_done) {
 		if (sigwait(&wait, &sig) != 0)
 			continue;
 		if (smfi_done)
 			break;
-		if (sig == SIGUSR1) {
+		if (sig == SUPERVISE_SIG_DRAIN) {
+			milter_drain();
+			drained = true;
+		} else if (sig == SIGUSR1) {
 			milter_log(LOG_INFO, "SIGUSR1: reopening the audit log");
 			state_audit_reopen();
 		} else if (sig == SIGUSR2) {
@@ -132,7 +155,9 @@ static int milter_signal_loop(const struct milter_opts *o)
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SUPERVISE_SIG_DRAIN);
 	pthread_sigmask(SIG_BLOCK, &block, NULL);
+	*drained_out = drained;
 	return 0;
 }
 
@@ -147,6 +172,7 @@ static int milter_worker(void *arg)
 	pthread_t tid;
 	const char *why;
 	unsigned grace;
+	bool drained = false;
 
 	/* The configuration again: the file may have changed since the parent read it. */
 	cfg = config_load(o->config_path, &err);
@@ -159,6 +185,7 @@ static int milter_worker(void *arg)
 	sigaddset(&mask, SIGUSR2);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SUPERVISE_SIG_DRAIN);
 	pthread_sigmask(SIG_SETMASK, &mask, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -194,12 +221,14 @@ static int milter_worker(void *arg)
 		state_shutdown();
 		return 1;
 	}
-	milter_signal_loop(o);
+	milter_signal_loop(o, &drained);
 	pthread_join(tid, NULL);
 
 	now = state_config_get();
 	grace = now != NULL ? now->shutdown_grace : 30;
 	config_unref(now);
+	if (drained)
+		grace = grace < 5 ? grace : 5; /* the drain has had its grace already */
 	milter_log(LOG_INFO, "listener stopped; waiting up to %us for open connections", grace);
 	if (!state_conn_drain(grace)) {
 		/* Their MTAs apply milter_default_action; nothing is lost silently. */

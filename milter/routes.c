@@ -200,8 +200,11 @@ static int routes_sendmail(const struct ag_config *c, FILE *out, const char **wh
 			*why = "a protected pattern cannot be written as a regex map";
 			return -1;
 		}
-		/* -f: case-insensitive; -a: the value returned on a match. */
-		fprintf(out, "#      Kauthgate_re%zu regex -f -a%s %s\n", ++nre, c->hub.host, re);
+		/*
+		 * Sendmail's regex maps fold case unless -f is given (map.c: -f clears
+		 * REG_ICASE), so no flag; -a: the value returned on a match.
+		 */
+		fprintf(out, "#      Kauthgate_re%zu regex -a%s %s\n", ++nre, c->hub.host, re);
 	}
 	fprintf(out, "#      Kauthgate_lists sequence authgate_hash");
 	for (i = 1; i <= nre; i++)

@@ -57,7 +57,7 @@ static int supervise_wait(pid_t child)
 		case SIGTERM:
 		case SIGINT:
 			milter_log(LOG_INFO, "%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-			kill(child, SIGTERM);
+			kill(child, SUPERVISE_SIG_DRAIN);
 			break;
 		case SIGCHLD:
 			do
@@ -93,6 +93,7 @@ int supervise_run(int (*worker)(void *), void *arg)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SUPERVISE_SIG_DRAIN);
 	if (sigprocmask(SIG_BLOCK, &set, &old) < 0) {
 		milter_log(LOG_ERR, "sigprocmask: %s", strerror(errno));
 		return 1;

@@ -256,8 +256,11 @@ struct ag_audit_log *audit_log_open(const char *target, const char **why)
 			free(log);
 			return NULL;
 		}
+		/*
+		 * No openlog(): it would take over the daemon's own ident and default
+		 * facility. The facility goes with each record's priority instead.
+		 */
 		log->facility = audit_facilities[i].facility;
-		openlog("authgate", LOG_PID | LOG_NDELAY, log->facility);
 	} else {
 		log->path = strdup(target);
 		if (log->path == NULL) {
@@ -431,8 +434,6 @@ void audit_log_close(struct ag_audit_log *log)
 		return;
 	if (log->fd >= 0)
 		close(log->fd);
-	else
-		closelog();
 	pthread_mutex_destroy(&log->reopen_lock);
 	free(log->path);
 	free(log);

@@ -6,7 +6,7 @@
 AG_BUILD_PACKAGES=(build-essential autoconf automake pkg-config libssl-dev libmilter-dev
 	libpam0g-dev libevent-dev libinih-dev zlib1g-dev openssl)
 AG_TEST_PACKAGES=(postfix swaks libpam-pwdfile miltertest libsasl2-modules sasl2-bin
-	ca-certificates procps psmisc time gzip chromium clang libclang-rt-14-dev haproxy)
+	ca-certificates procps psmisc time gzip chromium clang libclang-rt-14-dev haproxy rsyslog logrotate)
 
 # ag_install PKG...: apt-get install what is missing; quiet when all is there.
 ag_install() {

@@ -87,9 +87,10 @@ int main(void)
 	ok(out && strstr(out, "LDAPROUTE_DOMAIN(`example.ac.uk')\n") != NULL,
 	   "the list domain is an LDAP routing domain");
 	ok(out && strstr(out, "TCP $h 2525") != NULL, "a non-25 hub port is configured");
-	ok(out && strstr(out, "regex -f -aexhub.example.ac.uk ^students-.*@example\\.ac\\.uk$") !=
+	ok(out && strstr(out, "regex -aexhub.example.ac.uk ^students-.*@example\\.ac\\.uk$") !=
 		      NULL,
-	   "wildcards become regex maps");
+	   "wildcards become case-insensitive regex maps");
+	ok(out && strstr(out, "regex -f") == NULL, "no -f: sendmail regex maps would match case");
 	ok(out && strstr(out, "\nstaff-all@example.ac.uk\texhub.example.ac.uk\n") != NULL,
 	   "exact addresses map to the hub host");
 	free(out);

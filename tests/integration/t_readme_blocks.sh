@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# t_readme_blocks: the README's admin sections are tested by following them literally. Each
+# command or configuration snippet a t_readme_*.sh scenario runs is a fenced block preceded
+# by a marker line:
+#
+#	<!-- test: NAME -->
+#	```sh
+#	...
+#	```
+#
+# Sourced (by the other t_readme_*.sh), this file gives them the tools to do that:
+#	readme_block NAME          print the block verbatim (exit 1 if there is none)
+#	readme_shims DIR CONF PF   DIR/bin with authgate-proxy, authgate-milter, authgate-audit
+#	                           (each with -c CONF), postfix (-c PF/etc) and a systemctl
+#	                           that signals the daemons this scenario started
+#	readme_unit NAME PID       tell that systemctl which process NAME(.service) is
+#	readme_run DIR SEDSCRIPT NAME
+#	                           run block NAME with bash -e in DIR, PATH=shims first, after
+#	                           the sed substitutions (ports and paths only)
+#	readme_mask                mask dates, times and record counts in a report (stdin)
+#	readme_output NAME         the expected output of a "$ command" block (line 2 on)
+#	readme_command NAME        its command (line 1, without "$ ")
+#
+# Run as a scenario, it checks the markers themselves: each one is followed by a block,
+# no name is used twice, and every name is used by some t_readme_*.sh scenario.
+set -euo pipefail
+
+readme_file=${AG_SRCDIR:?}/README.md
+
+readme_block() {
+	awk -v m="<!-- test: $1 -->" '
+		$0 == m { armed = 1; next }
+		# Only blank lines between the marker and its fence.
+		armed && !inside && /^```/ { inside = 1; next }
+		armed && !inside && NF { exit }
+		inside && /^```/ { found = 1; exit }
+		inside { print }
+		END { exit !found }
+	' "$readme_file"
+}
+
+readme_command() { readme_block "$1" | sed -n '1s/^\$ //p'; }
+readme_output() { readme_block "$1" | sed 1d; }
+
+# Report times and counts differ from run to run; the layout and the rows must not.
+readme_mask() {
+	sed -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z?/TIME/g' \
+		-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/DAY/g' -e 's/from [0-9]+ records/from N records/'
+}
+
+# readme_shims DIR CONF PFDIR: programs as the README calls them, pointed at this scenario's
+# configuration and Postfix instance instead of /etc/authgate and /etc/postfix.
+readme_shims() {
+	local dir=$1 conf=$2 pf=$3 p
+	mkdir -p "$dir/bin" "$dir/units"
+	AG_README_BIN=$dir/bin AG_README_UNITS=$dir/units
+	for p in proxy/authgate-proxy milter/authgate-milter audit/authgate-audit; do
+		printf '#!/bin/sh\nexec "%s" -c "%s" "$@"\n' "$AG_BUILDDIR/$p" "$conf" \
+			>"$dir/bin/${p#*/}"
+	done
+	printf '#!/bin/sh\nexec /usr/sbin/postfix -c "%s/etc" "$@"\n' "$pf" >"$dir/bin/postfix"
+	# systemctl: what the units' ExecReload and logrotate's postrotate do, on our pids.
+	cat >"$dir/bin/systemctl" <<-EOF
+		#!/usr/bin/env bash
+		# systemctl for a scenario: reload = SIGHUP (the units' ExecReload), kill -s SIG,
+		# stop = SIGTERM and wait; units are the daemons the scenario registered.
+		set -euo pipefail
+		units=$dir/units
+		echo "systemctl \$*" >>"\$units/calls.log"
+		verb=\$1 sig=""
+		shift
+		case \$verb in
+		reload) sig=HUP ;;
+		stop) sig=TERM ;;
+		kill) ;;
+		*) echo "systemctl shim: \$verb not supported" >&2; exit 1 ;;
+		esac
+		pids=()
+		while [ \$# -gt 0 ]; do
+			case \$1 in
+			-s) sig=\$2; shift 2; continue ;;
+			--kill-whom=main) shift; continue ;;
+			-*) echo "systemctl shim: \$1 not supported" >&2; exit 1 ;;
+			esac
+			u=\${1%.service}
+			[ -r "\$units/\$u.pid" ] || { echo "Unit \$u.service not loaded." >&2; exit 5; }
+			pids+=("\$(cat "\$units/\$u.pid")")
+			shift
+		done
+		[ -n "\$sig" ] || { echo "systemctl shim: no signal" >&2; exit 1; }
+		for pid in "\${pids[@]}"; do kill -s "\$sig" "\$pid"; done
+		if [ "\$verb" = stop ]; then
+			for pid in "\${pids[@]}"; do
+				for _ in \$(seq 1 450); do kill -0 "\$pid" 2>/dev/null || break; sleep 0.1; done
+			done
+		fi
+		exit 0
+	EOF
+	chmod 755 "$dir"/bin/*
+}
+
+readme_unit() { echo "$2" >"$AG_README_UNITS/$1.pid"; }
+
+# readme_run DIR SEDSCRIPT NAME: the block's commands, substituted, in DIR.
+readme_run() {
+	local dir=$1 subst=$2 name=$3 script
+	script=$(readme_block "$name") || {
+		echo "README.md has no block <!-- test: $name -->" >&2
+		return 1
+	}
+	script=$(sed -e "$subst" <<<"$script")
+	(cd "$dir" && PATH=$AG_README_BIN:$PATH bash -euo pipefail -c "$script")
+}
+
+# When run, not sourced: check the markers.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	. "$AG_SRCDIR/tests/integration/tap.sh"
+	names=$(sed -n 's/^<!-- test: \(.*\) -->$/\1/p' "$readme_file")
+	ok "$([ -n "$names" ] && echo 0 || echo 1)" "README.md has test markers"
+	dups=$(sort <<<"$names" | uniq -d)
+	ok "$([ -z "$dups" ] && echo 0 || echo 1)" "no marker name is used twice ${dups:+($dups)}"
+	missing="" unused=""
+	for n in $names; do
+		readme_block "$n" >/dev/null || missing+=" $n"
+		grep -lqF -- "$n" "$AG_SRCDIR"/tests/integration/t_readme_[!b]*.sh 2>/dev/null ||
+			unused+=" $n"
+	done
+	ok "$([ -z "$missing" ] && echo 0 || echo 1)" "every marker is followed by a fenced block${missing:+ (not:$missing)}"
+	ok "$([ -z "$unused" ] && echo 0 || echo 1)" "every block is used by a scenario${unused:+ (unused:$unused)}"
+	leftover=$(grep -nE '@[A-Z]+@' "$readme_file" || true)
+	ok "$([ -z "$leftover" ] && echo 0 || echo 1)" "no unfilled @PLACEHOLDER@ in README.md${leftover:+ ($leftover)}"
+	tap_done
+fi
