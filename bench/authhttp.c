@@ -32,8 +32,8 @@ struct ah_user {
 struct ah_conf {
 	struct ah_user users[AH_MAX_USERS];
 	size_t nusers;
-	bool no_check;        /* answer OK without hashing: auth cost removed */
-	char server[64];      /* Auth-Server: the backend nginx relays to */
+	bool no_check;	 /* answer OK without hashing: auth cost removed */
+	char server[64]; /* Auth-Server: the backend nginx relays to */
 	unsigned server_port;
 	int listen_fd;
 };
@@ -174,9 +174,9 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "port", 1, 0, 'p' }, { "backend", 1, 0, 'b' }, { "backend-port", 1, 0, 's' },
-		{ "pwfile", 1, 0, 'f' }, { "no-check", 0, 0, 'n' }, { "threads", 1, 0, 't' },
-		{ 0, 0, 0, 0 },
+	    {"port", 1, 0, 'p'},   {"backend", 1, 0, 'b'},  {"backend-port", 1, 0, 's'},
+	    {"pwfile", 1, 0, 'f'}, {"no-check", 0, 0, 'n'}, {"threads", 1, 0, 't'},
+	    {0, 0, 0, 0},
 	};
 	static struct ah_conf conf;
 	struct ah_worker workers[AH_MAX_THREADS];
@@ -187,13 +187,27 @@ int main(int argc, char **argv)
 	snprintf(conf.server, sizeof(conf.server), "127.0.0.1");
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'p': port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'b': snprintf(conf.server, sizeof(conf.server), "%s", optarg); break;
-		case 's': conf.server_port = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'f': pwfile = optarg; break;
-		case 'n': conf.no_check = true; break;
-		case 't': nthreads = (unsigned)strtoul(optarg, NULL, 10); break;
-		default: usage(); return 2;
+		case 'p':
+			port = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			snprintf(conf.server, sizeof(conf.server), "%s", optarg);
+			break;
+		case 's':
+			conf.server_port = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			pwfile = optarg;
+			break;
+		case 'n':
+			conf.no_check = true;
+			break;
+		case 't':
+			nthreads = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		default:
+			usage();
+			return 2;
 		}
 	}
 	if (port == 0 || port > 65535 || conf.server_port == 0 || conf.server_port > 65535 ||
@@ -227,7 +241,7 @@ int main(int argc, char **argv)
 		}
 		evhttp_set_gencb(w->http, ah_request, w);
 		if (!evhttp_accept_socket_with_handle(w->http, i == 0 ? conf.listen_fd
-								     : dup(conf.listen_fd))) {
+								      : dup(conf.listen_fd))) {
 			fprintf(stderr, "authhttp: cannot accept on the socket\n");
 			return 1;
 		}

@@ -10,20 +10,41 @@ bench_median() {
 		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# bench_load CASE REP PORT [smtpload args...]: one bounded run; the JSON lands in
-# $BENCH_RES/CASE.REP.json (an empty object when the client failed outright).
+# bench_load CASE REP PORT PIDS [smtpload args...]: one bounded run; the JSON lands in
+# $BENCH_RES/CASE.REP.json (an empty object when the client failed outright). PIDS ("-"
+# for none): the server's processes, whose CPU time per message is added to the JSON.
 bench_load() {
-	local case=$1 rep=$2 port=$3 out
-	shift 3
+	local case=$1 rep=$2 port=$3 pids=$4 out c0 c1
+	shift 4
 	out=$BENCH_RES/$case.$rep.json
+	c0=$(bench_cpu_sum "$pids")
 	if ! timeout $((${BENCH_DURATION%.*} + ${BENCH_WARMUP%.*} + 61)) "$AG_BUILDDIR/bench/smtpload" \
 		--port "$port" --concurrency "$BENCH_CONC" --duration "$BENCH_DURATION" \
 		--warmup "$BENCH_WARMUP" --label "$case" --json "$@" >"$out" 2>>"$BENCH_RES/smtpload.err"; then
 		[ -s "$out" ] || echo '{}' >"$out"
 	fi
-	printf '  %-22s run %d: %8.1f msgs/s  msg p50 %6.2f ms  errors %s\n' "$case" "$rep" \
-		"$(jq -r '.msgs_per_s // 0' "$out")" "$(jq -r '.phases.message.p50_ms // 0' "$out")" \
+	c1=$(bench_cpu_sum "$pids")
+	if [ "$pids" != - ]; then
+		jq -c --argjson t "$((c1 - c0))" --argjson hz "$(getconf CLK_TCK)" \
+			'. + {server_cpu_ms_per_msg: (if (.msgs_ok_all // 0) > 0
+				then ($t * 1000 / $hz / .msgs_ok_all) else null end)}' "$out" >"$out.tmp" &&
+			mv "$out.tmp" "$out"
+	fi
+	printf '  %-22s run %d: %8.1f msgs/s  msg p50 %6.2f ms  server CPU %s ms/msg  errors %s\n' \
+		"$case" "$rep" "$(jq -r '.msgs_per_s // 0' "$out")" \
+		"$(jq -r '.phases.message.p50_ms // 0' "$out")" \
+		"$(jq -r '.server_cpu_ms_per_msg // "-" | if type == "number" then (. * 1000 | round / 1000) else . end' "$out")" \
 		"$(jq -c '.errors // "client failed"' "$out")"
+}
+
+bench_cpu_sum() { # bench_cpu_sum "PID..." | -: clock ticks of these process trees
+	local p t=0
+	[ "$1" = - ] && {
+		echo 0
+		return
+	}
+	for p in $1; do t=$((t + $(bench_cpu_ticks "$p"))); done
+	echo "$t"
 }
 
 # bench_stat CASE JQ-EXPR: the median of one figure over the runs of CASE.
@@ -163,22 +184,25 @@ bench_crypto_ceiling() {
 
 # bench_row CERT CASE LABEL AUTH NGINXCASE DIRECTCASE
 bench_row() {
-	local cert=$1 case=$2 label=$3 auth=$4 ncase=$5 dcase=$6 r rn rd
+	local cert=$1 case=$2 label=$3 auth=$4 ncase=$5 dcase=$6 r rn rd cpu
 	[ -n "$(ls "$BENCH_RES/$cert-$case".*.json 2>/dev/null)" ] || return 0
 	r=$(bench_stat "$cert-$case" .msgs_per_s)
 	rn=-
 	[ "$ncase" != - ] && rn=$(bench_ratio "$r" "$(bench_stat "$cert-$ncase" .msgs_per_s)")
 	rd=-
 	[ "$dcase" != - ] && rd=$(bench_ratio "$r" "$(bench_stat "$cert-$dcase" .msgs_per_s)")
-	printf '| %-3s | %-34s | %-10s | %8.1f | %7.2f | %7.2f | %7.2f | %7.2f | %6s | %6s |\n' \
+	cpu=$(bench_stat "$cert-$case" .server_cpu_ms_per_msg)
+	[ "$cpu" = nan ] || [ "$cpu" = null ] && cpu=-
+	printf '| %-3s | %-34s | %-5s | %7.1f | %7.2f | %7.2f | %7.2f | %7.2f | %5s | %6s | %6s |\n' \
 		"$cert" "$label" "$auth" "$r" \
 		"$(bench_stat "$cert-$case" .phases.session.p50_ms)" \
 		"$(bench_stat "$cert-$case" .phases.session.p99_ms)" \
 		"$(bench_stat "$cert-$case" .phases.message.p50_ms)" \
-		"$(bench_stat "$cert-$case" .phases.message.p99_ms)" "$rn" "$rd"
+		"$(bench_stat "$cert-$case" .phases.message.p99_ms)" \
+		"$([ "$cpu" = - ] && echo - || printf '%.2f' "$cpu")" "$rn" "$rd"
 }
 
 bench_table_head() {
-	echo "| TLS | peer | auth | msgs/s | sess p50 | sess p99 | msg p50 | msg p99 | x nginx | x direct |"
-	echo "|-----|------|------|-------:|---------:|---------:|--------:|--------:|--------:|---------:|"
+	echo "| TLS | peer | auth | msgs/s | sess p50 | sess p99 | msg p50 | msg p99 | CPU/msg | x nginx | x direct |"
+	echo "|-----|------|------|-------:|---------:|---------:|--------:|--------:|--------:|--------:|---------:|"
 }

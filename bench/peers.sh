@@ -65,10 +65,11 @@ bench_rss_kib() {
 	echo "$total"
 }
 
-# bench_cpu_ticks PID: user+system clock ticks of PID and its live descendants.
+# bench_cpu_ticks PID: user+system clock ticks of PID and its descendants, live or reaped
+# (a recycled PAM worker's time moves into its parent's cutime/cstime when it is waited for).
 bench_cpu_ticks() {
 	local pid=$1 total=0 c t
-	t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
+	t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pid/stat" 2>/dev/null || echo 0)
 	total=$((total + ${t:-0}))
 	for c in $(pgrep -P "$pid" || true); do
 		total=$((total + $(bench_cpu_ticks "$c")))
@@ -102,17 +103,19 @@ bench_pwfile() {
 bench_sink_start() {
 	local port=$1 log=$2
 	smtp-sink -u postfix "127.0.0.1:$port" 1024 >"$log" 2>&1 &
-	bench_track $! sink
+	SINK_PID=$!
+	bench_track "$SINK_PID" sink
 	wait_port "$port" 10
 }
 
-# bench_authhttp_start PORT SINKPORT LOG [--no-check | --pwfile FILE]
+# bench_authhttp_start PORT SINKPORT LOG [--no-check | --pwfile FILE]: sets AUTHHTTP_PID.
 bench_authhttp_start() {
 	local port=$1 sink=$2 log=$3
 	shift 3
 	"$AG_BUILDDIR/bench/authhttp" --port "$port" --backend-port "$sink" --threads 2 "$@" \
 		>"$log" 2>&1 &
-	bench_track $! authhttp
+	AUTHHTTP_PID=$!
+	bench_track "$AUTHHTTP_PID" authhttp
 	wait_port "$port" 10
 }
 

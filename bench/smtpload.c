@@ -18,25 +18,26 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: smtpload --port P [options]\n"
-		"  --host A              target, loopback only (127.0.0.0/8); default 127.0.0.1\n"
-		"  --mode M              smtps | starttls | plain (default smtps)\n"
-		"  --user U --password P AUTH PLAIN (default: no AUTH)\n"
-		"  --size BYTES          message size (default 4096)\n"
-		"  --messages-per-conn N messages per connection, MAIL again without RSET (1)\n"
-		"  --concurrency C       connections in flight (10)\n"
-		"  --total N | --duration S   how much (default --total 1000)\n"
-		"  --warmup S            run S seconds before measuring (0)\n"
-		"  --rate R              open loop: start R connections per second (at most\n"
-		"                        --concurrency at once); default: closed loop\n"
-		"  --tls-resume          reuse the newest TLS session for new connections\n"
-		"  --tls-max 1.2|1.3     highest TLS version offered\n"
-		"  --hold N              open N connections, TLS + EHLO, and keep them idle\n"
-		"  --hold-seconds S      how long to hold (default 10; 0: until SIGTERM)\n"
-		"  --ready-file F        written once all held connections are up\n"
-		"  --timeout S           per reply (10)   --max-errors N (1000)   --max-time S (600)\n"
-		"  --from A --to A --ehlo NAME --label L --json\n");
+	fprintf(
+	    out,
+	    "usage: smtpload --port P [options]\n"
+	    "  --host A              target, loopback only (127.0.0.0/8); default 127.0.0.1\n"
+	    "  --mode M              smtps | starttls | plain (default smtps)\n"
+	    "  --user U --password P AUTH PLAIN (default: no AUTH)\n"
+	    "  --size BYTES          message size (default 4096)\n"
+	    "  --messages-per-conn N messages per connection, MAIL again without RSET (1)\n"
+	    "  --concurrency C       connections in flight (10)\n"
+	    "  --total N | --duration S   how much (default --total 1000)\n"
+	    "  --warmup S            run S seconds before measuring (0)\n"
+	    "  --rate R              open loop: start R connections per second (at most\n"
+	    "                        --concurrency at once); default: closed loop\n"
+	    "  --tls-resume          reuse the newest TLS session for new connections\n"
+	    "  --tls-max 1.2|1.3     highest TLS version offered\n"
+	    "  --hold N              open N connections, TLS + EHLO, and keep them idle\n"
+	    "  --hold-seconds S      how long to hold (default 10; 0: until SIGTERM)\n"
+	    "  --ready-file F        written once all held connections are up\n"
+	    "  --timeout S           per reply (10)   --max-errors N (1000)   --max-time S (600)\n"
+	    "  --from A --to A --ehlo NAME --label L --json\n");
 }
 
 static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -80,16 +81,33 @@ static int check_text(const char *s)
 static int opts_parse(int argc, char **argv, struct load_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "host", 1, 0, 'H' }, { "port", 1, 0, 'p' }, { "mode", 1, 0, 'm' },
-		{ "user", 1, 0, 'u' }, { "password", 1, 0, 'w' }, { "size", 1, 0, 's' },
-		{ "messages-per-conn", 1, 0, 'n' }, { "concurrency", 1, 0, 'c' },
-		{ "total", 1, 0, 't' }, { "duration", 1, 0, 'd' }, { "warmup", 1, 0, 'W' },
-		{ "rate", 1, 0, 'a' },
-		{ "tls-resume", 0, 0, 'r' }, { "tls-max", 1, 0, 'T' }, { "json", 0, 0, 'j' },
-		{ "hold", 1, 0, 'o' }, { "hold-seconds", 1, 0, 'O' }, { "ready-file", 1, 0, 'R' },
-		{ "timeout", 1, 0, 'x' }, { "max-errors", 1, 0, 'e' }, { "max-time", 1, 0, 'X' },
-		{ "from", 1, 0, 'f' }, { "to", 1, 0, 'g' }, { "ehlo", 1, 0, 'E' },
-		{ "label", 1, 0, 'l' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+	    {"host", 1, 0, 'H'},
+	    {"port", 1, 0, 'p'},
+	    {"mode", 1, 0, 'm'},
+	    {"user", 1, 0, 'u'},
+	    {"password", 1, 0, 'w'},
+	    {"size", 1, 0, 's'},
+	    {"messages-per-conn", 1, 0, 'n'},
+	    {"concurrency", 1, 0, 'c'},
+	    {"total", 1, 0, 't'},
+	    {"duration", 1, 0, 'd'},
+	    {"warmup", 1, 0, 'W'},
+	    {"rate", 1, 0, 'a'},
+	    {"tls-resume", 0, 0, 'r'},
+	    {"tls-max", 1, 0, 'T'},
+	    {"json", 0, 0, 'j'},
+	    {"hold", 1, 0, 'o'},
+	    {"hold-seconds", 1, 0, 'O'},
+	    {"ready-file", 1, 0, 'R'},
+	    {"timeout", 1, 0, 'x'},
+	    {"max-errors", 1, 0, 'e'},
+	    {"max-time", 1, 0, 'X'},
+	    {"from", 1, 0, 'f'},
+	    {"to", 1, 0, 'g'},
+	    {"ehlo", 1, 0, 'E'},
+	    {"label", 1, 0, 'l'},
+	    {"help", 0, 0, 'h'},
+	    {0, 0, 0, 0},
 	};
 	const char *host = "127.0.0.1";
 	uint64_t v, port = 0;
@@ -108,57 +126,116 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 	o->to = "sink@example.org";
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'H': host = optarg; break;
-		case 'p': if (parse_u64(optarg, 1, 65535, &port)) goto bad; break;
-		case 'm':
-			if (!strcmp(optarg, "smtps")) o->mode = LOAD_MODE_SMTPS;
-			else if (!strcmp(optarg, "starttls")) o->mode = LOAD_MODE_STARTTLS;
-			else if (!strcmp(optarg, "plain")) o->mode = LOAD_MODE_PLAIN;
-			else goto bad;
+		case 'H':
+			host = optarg;
 			break;
-		case 'u': o->user = optarg; break;
-		case 'w': o->password = optarg; break;
+		case 'p':
+			if (parse_u64(optarg, 1, 65535, &port))
+				goto bad;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "smtps"))
+				o->mode = LOAD_MODE_SMTPS;
+			else if (!strcmp(optarg, "starttls"))
+				o->mode = LOAD_MODE_STARTTLS;
+			else if (!strcmp(optarg, "plain"))
+				o->mode = LOAD_MODE_PLAIN;
+			else
+				goto bad;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'w':
+			o->password = optarg;
+			break;
 		case 's':
-			if (parse_u64(optarg, 64, 64u << 20, &v)) goto bad;
+			if (parse_u64(optarg, 64, 64u << 20, &v))
+				goto bad;
 			o->size = (size_t)v;
 			break;
 		case 'n':
-			if (parse_u64(optarg, 1, 100000, &v)) goto bad;
+			if (parse_u64(optarg, 1, 100000, &v))
+				goto bad;
 			o->per_conn = (unsigned)v;
 			break;
 		case 'c':
-			if (parse_u64(optarg, 1, 100000, &v)) goto bad;
+			if (parse_u64(optarg, 1, 100000, &v))
+				goto bad;
 			o->concurrency = (unsigned)v;
 			break;
-		case 't': if (parse_u64(optarg, 1, 1000000000, &o->total)) goto bad; break;
-		case 'd': if (parse_seconds(optarg, &o->duration) || o->duration <= 0) goto bad; break;
-		case 'W': if (parse_seconds(optarg, &o->warmup)) goto bad; break;
-		case 'a': if (parse_seconds(optarg, &o->rate) || o->rate <= 0) goto bad; break;
-		case 'r': o->resume = true; break;
-		case 'T':
-			if (!strcmp(optarg, "1.2")) o->tls_max = TLS1_2_VERSION;
-			else if (!strcmp(optarg, "1.3")) o->tls_max = TLS1_3_VERSION;
-			else goto bad;
+		case 't':
+			if (parse_u64(optarg, 1, 1000000000, &o->total))
+				goto bad;
 			break;
-		case 'j': o->json = true; break;
+		case 'd':
+			if (parse_seconds(optarg, &o->duration) || o->duration <= 0)
+				goto bad;
+			break;
+		case 'W':
+			if (parse_seconds(optarg, &o->warmup))
+				goto bad;
+			break;
+		case 'a':
+			if (parse_seconds(optarg, &o->rate) || o->rate <= 0)
+				goto bad;
+			break;
+		case 'r':
+			o->resume = true;
+			break;
+		case 'T':
+			if (!strcmp(optarg, "1.2"))
+				o->tls_max = TLS1_2_VERSION;
+			else if (!strcmp(optarg, "1.3"))
+				o->tls_max = TLS1_3_VERSION;
+			else
+				goto bad;
+			break;
+		case 'j':
+			o->json = true;
+			break;
 		case 'o':
-			if (parse_u64(optarg, 1, 1000000, &v)) goto bad;
+			if (parse_u64(optarg, 1, 1000000, &v))
+				goto bad;
 			o->hold = (unsigned)v;
 			break;
-		case 'O': if (parse_seconds(optarg, &o->hold_seconds)) goto bad; break;
-		case 'R': o->ready_file = optarg; break;
+		case 'O':
+			if (parse_seconds(optarg, &o->hold_seconds))
+				goto bad;
+			break;
+		case 'R':
+			o->ready_file = optarg;
+			break;
 		case 'x':
-			if (parse_u64(optarg, 1, 3600, &v)) goto bad;
+			if (parse_u64(optarg, 1, 3600, &v))
+				goto bad;
 			o->timeout = (unsigned)v;
 			break;
-		case 'e': if (parse_u64(optarg, 1, UINT64_MAX / 2, &o->max_errors)) goto bad; break;
-		case 'X': if (parse_seconds(optarg, &o->max_time) || o->max_time <= 0) goto bad; break;
-		case 'f': o->from = optarg; break;
-		case 'g': o->to = optarg; break;
-		case 'E': o->ehlo = optarg; break;
-		case 'l': o->label = optarg; break;
-		case 'h': usage(stdout); exit(0);
-		default: goto bad;
+		case 'e':
+			if (parse_u64(optarg, 1, UINT64_MAX / 2, &o->max_errors))
+				goto bad;
+			break;
+		case 'X':
+			if (parse_seconds(optarg, &o->max_time) || o->max_time <= 0)
+				goto bad;
+			break;
+		case 'f':
+			o->from = optarg;
+			break;
+		case 'g':
+			o->to = optarg;
+			break;
+		case 'E':
+			o->ehlo = optarg;
+			break;
+		case 'l':
+			o->label = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			goto bad;
 		}
 	}
 	if (optind != argc || port == 0)
@@ -170,7 +247,8 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 	if (check_text(o->from) || check_text(o->to) || check_text(o->ehlo) ||
 	    (o->label && check_text(o->label)) || (o->user && check_text(o->user)) ||
 	    (o->password && strlen(o->password) > LOAD_MAX_ARG)) {
-		fprintf(stderr, "smtpload: addresses, names and labels: printable ASCII, no quotes\n");
+		fprintf(stderr,
+			"smtpload: addresses, names and labels: printable ASCII, no quotes\n");
 		return -1;
 	}
 	if (o->total && o->duration) {
@@ -180,7 +258,8 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 	if (!o->total && !o->duration)
 		o->total = 1000;
 	if (o->hold && o->mode == LOAD_MODE_PLAIN) {
-		fprintf(stderr, "smtpload: --hold measures TLS connections: use smtps or starttls\n");
+		fprintf(stderr,
+			"smtpload: --hold measures TLS connections: use smtps or starttls\n");
 		return -1;
 	}
 	o->addr.sin_family = AF_INET;
@@ -188,7 +267,8 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 	/* A load generator must never be pointed at someone else's server. */
 	if (inet_pton(AF_INET, host, &o->addr.sin_addr) != 1 ||
 	    (ntohl(o->addr.sin_addr.s_addr) >> 24) != 127) {
-		fprintf(stderr, "smtpload: refusing %s: only loopback (127.0.0.0/8) targets\n", host);
+		fprintf(stderr, "smtpload: refusing %s: only loopback (127.0.0.0/8) targets\n",
+			host);
 		return -1;
 	}
 	return 0;
@@ -302,7 +382,7 @@ static int tls_setup(struct load_run *run)
 	SSL_CTX_set_app_data(run->ssl_ctx, run);
 	if (run->o.resume) {
 		SSL_CTX_set_session_cache_mode(run->ssl_ctx, SSL_SESS_CACHE_CLIENT |
-								     SSL_SESS_CACHE_NO_INTERNAL_STORE);
+								 SSL_SESS_CACHE_NO_INTERNAL_STORE);
 		SSL_CTX_sess_set_new_cb(run->ssl_ctx, tls_new_session);
 	}
 	return 0;
@@ -310,7 +390,7 @@ static int tls_setup(struct load_run *run)
 
 static struct timeval tv_from(double s)
 {
-	struct timeval tv = { (time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6) };
+	struct timeval tv = {(time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6)};
 
 	return tv;
 }
@@ -412,15 +492,24 @@ static int run_timers(struct load_run *run)
 static void run_free(struct load_run *run)
 {
 	conn_close_all(run);
-	if (run->ev_stop) event_free(run->ev_stop);
-	if (run->ev_hard) event_free(run->ev_hard);
-	if (run->ev_warmup) event_free(run->ev_warmup);
-	if (run->ev_rate) event_free(run->ev_rate);
-	if (run->ev_sigint) event_free(run->ev_sigint);
-	if (run->ev_sigterm) event_free(run->ev_sigterm);
-	if (run->session) SSL_SESSION_free(run->session);
-	if (run->ssl_ctx) SSL_CTX_free(run->ssl_ctx);
-	if (run->base) event_base_free(run->base);
+	if (run->ev_stop)
+		event_free(run->ev_stop);
+	if (run->ev_hard)
+		event_free(run->ev_hard);
+	if (run->ev_warmup)
+		event_free(run->ev_warmup);
+	if (run->ev_rate)
+		event_free(run->ev_rate);
+	if (run->ev_sigint)
+		event_free(run->ev_sigint);
+	if (run->ev_sigterm)
+		event_free(run->ev_sigterm);
+	if (run->session)
+		SSL_SESSION_free(run->session);
+	if (run->ssl_ctx)
+		SSL_CTX_free(run->ssl_ctx);
+	if (run->base)
+		event_base_free(run->base);
 	free(run->body);
 	free(run->auth_line);
 	free(run->mail_line);

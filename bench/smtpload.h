@@ -42,27 +42,27 @@ struct load_hist {
 struct load_opts {
 	struct sockaddr_in addr;
 	enum load_mode mode;
-	const char *user;     /* NULL: no AUTH */
+	const char *user; /* NULL: no AUTH */
 	const char *password;
 	const char *ehlo;
 	const char *from;
 	const char *to;
-	size_t size;          /* message bytes, headers included, final dot excluded */
+	size_t size;	      /* message bytes, headers included, final dot excluded */
 	unsigned per_conn;    /* messages per connection */
 	unsigned concurrency; /* connections in flight */
-	uint64_t total;       /* messages; 0 with duration */
+	uint64_t total;	      /* messages; 0 with duration */
 	double duration;      /* seconds; 0 with total */
-	double warmup;        /* seconds run before the statistics start */
-	double rate;          /* new connections per second (open loop); 0: closed loop */
-	bool resume;          /* reuse the last SSL_SESSION */
-	int tls_max;          /* 0 or TLS1_2_VERSION / TLS1_3_VERSION */
+	double warmup;	      /* seconds run before the statistics start */
+	double rate;	      /* new connections per second (open loop); 0: closed loop */
+	bool resume;	      /* reuse the last SSL_SESSION */
+	int tls_max;	      /* 0 or TLS1_2_VERSION / TLS1_3_VERSION */
 	bool json;
-	unsigned hold;        /* hold mode: connections to open and keep */
+	unsigned hold; /* hold mode: connections to open and keep */
 	double hold_seconds;
 	const char *ready_file;
-	unsigned timeout;     /* seconds per reply */
+	unsigned timeout; /* seconds per reply */
 	uint64_t max_errors;
-	double max_time;      /* hard stop, seconds */
+	double max_time; /* hard stop, seconds */
 	const char *label;
 };
 
@@ -70,10 +70,10 @@ struct load_run {
 	struct load_opts o;
 	struct event_base *base;
 	SSL_CTX *ssl_ctx;
-	SSL_SESSION *session;  /* newest session from the server, for --tls-resume */
-	char *body;            /* DATA payload with the final ".\r\n" */
+	SSL_SESSION *session; /* newest session from the server, for --tls-resume */
+	char *body;	      /* DATA payload with the final ".\r\n" */
 	size_t body_len;
-	char *auth_line;       /* "AUTH PLAIN base64\r\n" */
+	char *auth_line; /* "AUTH PLAIN base64\r\n" */
 	char *mail_line;
 	char *rcpt_line;
 	char *ehlo_line;
@@ -81,18 +81,19 @@ struct load_run {
 	struct load_conn *conns; /* every live connection, doubly linked */
 	unsigned active;
 	uint64_t launched;
-	uint64_t reserved;       /* messages promised to live or finished connections */
-	bool stopping;           /* no new messages or connections */
-	bool measuring;          /* warm-up over */
-	bool aborted;            /* too many errors or hard time limit */
-	uint64_t t_rate0_us;     /* --rate: when pacing started */
-	uint64_t rate_due;       /* --rate: connections that should have started by now */
+	uint64_t reserved;   /* messages promised to live or finished connections */
+	bool stopping;	     /* no new messages or connections */
+	bool measuring;	     /* warm-up over */
+	bool aborted;	     /* too many errors or hard time limit */
+	uint64_t t_rate0_us; /* --rate: when pacing started */
+	uint64_t rate_due;   /* --rate: connections that should have started by now */
 
-	uint64_t t_start_us;     /* statistics start */
-	uint64_t t_stop_us;      /* end of the measured window */
+	uint64_t t_start_us; /* statistics start */
+	uint64_t t_stop_us;  /* end of the measured window */
 	uint64_t msgs_started;
 	uint64_t msgs_ok;
 	uint64_t msgs_ok_window; /* completed inside the measured window */
+	uint64_t msgs_ok_all;	 /* completed, warm-up included (for CPU per message) */
 	uint64_t msgs_failed;
 	uint64_t conns_ok;
 	uint64_t conns_resumed;
@@ -102,8 +103,8 @@ struct load_run {
 	uint64_t code[LOAD_MAX_CODE];
 	uint64_t errors_total;
 
-	unsigned held;           /* hold mode: idle connections now */
-	unsigned held_peak;      /* ... and at most (what the report shows) */
+	unsigned held;	    /* hold mode: idle connections now */
+	unsigned held_peak; /* ... and at most (what the report shows) */
 	unsigned hold_failed;
 	bool hold_reported;
 

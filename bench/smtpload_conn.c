@@ -20,7 +20,7 @@
 
 enum conn_state {
 	ST_CONNECTING, /* TCP handshake */
-	ST_TLS,        /* TLS handshake (implicit, or after STARTTLS) */
+	ST_TLS,	       /* TLS handshake (implicit, or after STARTTLS) */
 	ST_BANNER,     /* waiting for 220 */
 	ST_EHLO,
 	ST_STARTTLS,
@@ -29,25 +29,25 @@ enum conn_state {
 	ST_RCPT,
 	ST_DATA,
 	ST_BODY,
-	ST_QUIT,       /* waiting for 221 */
-	ST_CLOSING,    /* 221 seen: waiting for the server to close first */
-	ST_HELD,       /* hold mode: TLS + EHLO done, idle */
+	ST_QUIT,    /* waiting for 221 */
+	ST_CLOSING, /* 221 seen: waiting for the server to close first */
+	ST_HELD,    /* hold mode: TLS + EHLO done, idle */
 };
 
 struct load_conn {
 	struct load_run *run;
 	struct load_conn *prev, *next;
-	int fd;                  /* owned until a bufferevent with CLOSE_ON_FREE takes it */
+	int fd; /* owned until a bufferevent with CLOSE_ON_FREE takes it */
 	struct event *ev_connect;
 	struct bufferevent *bev;
 	enum conn_state st;
-	bool tls;                /* TLS is up */
-	unsigned quota;          /* messages this connection may still send */
+	bool tls;	/* TLS is up */
+	unsigned quota; /* messages this connection may still send */
 	unsigned sent;
-	bool in_msg;             /* a counted message is in flight */
+	bool in_msg; /* a counted message is in flight */
 	bool held;
-	uint64_t t0;             /* connect() called */
-	uint64_t t_phase;        /* start of the phase being timed */
+	uint64_t t0;	  /* connect() called */
+	uint64_t t_phase; /* start of the phase being timed */
 	uint64_t t_msg;
 };
 
@@ -98,9 +98,10 @@ static void hold_check_ready(struct load_run *run)
 		}
 	}
 	if (run->ev_hold) {
-		struct timeval tv = { (time_t)run->o.hold_seconds,
-				      (suseconds_t)((run->o.hold_seconds -
-						     (double)(time_t)run->o.hold_seconds) * 1e6) };
+		struct timeval tv = {
+		    (time_t)run->o.hold_seconds,
+		    (suseconds_t)((run->o.hold_seconds - (double)(time_t)run->o.hold_seconds) *
+				  1e6)};
 		event_add(run->ev_hold, &tv);
 	}
 }
@@ -154,7 +155,7 @@ static void conn_send(struct load_conn *c, const char *line, enum conn_state nex
 
 static void conn_set_timeouts(struct load_conn *c, bool on)
 {
-	struct timeval tv = { (time_t)c->run->o.timeout, 0 };
+	struct timeval tv = {(time_t)c->run->o.timeout, 0};
 
 	bufferevent_set_timeouts(c->bev, on ? &tv : NULL, on ? &tv : NULL);
 }
@@ -304,7 +305,9 @@ static bool conn_reply(struct load_conn *c, int code)
 			conn_fail(c, ERR_COUNT);
 			return false;
 		}
-		run->reserved -= c->quota;
+		/* A refused AUTH or transaction: what this connection would still have sent
+		 * fails with it (giving it back would retry a refusal until --max-errors). */
+		run->msgs_failed += c->quota;
 		c->quota = 0;
 		conn_send(c, "QUIT\r\n", ST_QUIT);
 		return true;
@@ -345,6 +348,7 @@ static bool conn_reply(struct load_conn *c, int code)
 	case ST_BODY:
 		hist_add(&run->hist[PH_MSG], now - c->t_msg);
 		run->msgs_ok++;
+		run->msgs_ok_all++;
 		if (run->measuring && !run->stopping)
 			run->msgs_ok_window++;
 		c->in_msg = false;
@@ -466,7 +470,7 @@ static void conn_connect_cb(evutil_socket_t fd, short what, void *arg)
 static int conn_launch(struct load_run *run, unsigned quota)
 {
 	struct load_conn *c;
-	struct timeval tv = { (time_t)run->o.timeout, 0 };
+	struct timeval tv = {(time_t)run->o.timeout, 0};
 	int one = 1;
 
 	c = calloc(1, sizeof(*c));
@@ -522,7 +526,8 @@ void conn_launch_more(struct load_run *run)
 		} else {
 			if (run->active >= o->concurrency)
 				break;
-			/* open loop: a client arrives on schedule, whether or not others are done */
+			/* open loop: a client arrives on schedule, whether or not others are done
+			 */
 			if (o->rate > 0 && run->launched >= run->rate_due)
 				break;
 			quota = o->per_conn;

@@ -8,17 +8,19 @@
 #include "smtpload.h"
 
 static const char *const phase_name[PH_COUNT] = {
-	[PH_CONNECT] = "connect", [PH_TLS] = "tls", [PH_SETUP] = "setup",
-	[PH_AUTH] = "auth", [PH_MSG] = "message", [PH_SESSION] = "session",
+    [PH_CONNECT] = "connect", [PH_TLS] = "tls",	    [PH_SETUP] = "setup",
+    [PH_AUTH] = "auth",	      [PH_MSG] = "message", [PH_SESSION] = "session",
 };
 
 static const char *const err_name[ERR_COUNT] = {
-	[ERR_CONNECT] = "connect", [ERR_TLS] = "tls", [ERR_TIMEOUT] = "timeout",
-	[ERR_EOF] = "closed", [ERR_PROTO] = "protocol",
+    [ERR_CONNECT] = "connect", [ERR_TLS] = "tls",	 [ERR_TIMEOUT] = "timeout",
+    [ERR_EOF] = "closed",      [ERR_PROTO] = "protocol",
 };
 
 static const char *const mode_name[] = {
-	[LOAD_MODE_PLAIN] = "plain", [LOAD_MODE_SMTPS] = "smtps", [LOAD_MODE_STARTTLS] = "starttls",
+    [LOAD_MODE_PLAIN] = "plain",
+    [LOAD_MODE_SMTPS] = "smtps",
+    [LOAD_MODE_STARTTLS] = "starttls",
 };
 
 uint64_t load_now_us(void)
@@ -137,16 +139,17 @@ void report_text(const struct load_run *run)
 	int i;
 
 	printf("smtpload %s: mode=%s concurrency=%u per_conn=%u size=%zu auth=%s resume=%s\n",
-	       o->label ? o->label : "-", mode_name[o->mode], o->concurrency, o->per_conn,
-	       o->size, o->user ? "plain" : "none", o->resume ? "yes" : "no");
+	       o->label ? o->label : "-", mode_name[o->mode], o->concurrency, o->per_conn, o->size,
+	       o->user ? "plain" : "none", o->resume ? "yes" : "no");
 	if (o->hold) {
 		printf("held %u of %u connections (%u failed)\n", run->held_peak, o->hold,
 		       run->hold_failed);
 	} else {
-		printf("messages: %" PRIu64 " ok, %" PRIu64 " failed; %.2f s measured: %.1f msgs/s\n",
+		printf("messages: %" PRIu64 " ok, %" PRIu64
+		       " failed; %.2f s measured: %.1f msgs/s\n",
 		       run->msgs_ok, run->msgs_failed, run_elapsed_s(run), run_rate(run));
-		printf("connections: %" PRIu64 " completed, %" PRIu64 " TLS, %" PRIu64
-		       " resumed\n", run->conns_ok, run->conns_tls, run->conns_resumed);
+		printf("connections: %" PRIu64 " completed, %" PRIu64 " TLS, %" PRIu64 " resumed\n",
+		       run->conns_ok, run->conns_tls, run->conns_resumed);
 	}
 	printf("%-8s %9s %9s %9s %9s %9s %9s\n", "phase", "n", "mean_ms", "p50_ms", "p99_ms",
 	       "p99.9_ms", "max_ms");
@@ -179,13 +182,14 @@ void report_json(const struct load_run *run)
 
 	printf("{\"label\":\"%s\",\"mode\":\"%s\",\"concurrency\":%u,\"per_conn\":%u,"
 	       "\"size\":%zu,\"auth\":%s,\"resume\":%s,",
-	       o->label ? o->label : "", mode_name[o->mode], o->concurrency, o->per_conn,
-	       o->size, o->user ? "true" : "false", o->resume ? "true" : "false");
-	printf("\"elapsed_s\":%.3f,\"msgs_ok\":%" PRIu64 ",\"msgs_failed\":%" PRIu64
-	       ",\"msgs_per_s\":%.2f,\"conns_ok\":%" PRIu64 ",\"conns_tls\":%" PRIu64
-	       ",\"conns_resumed\":%" PRIu64 ",\"held\":%u,\"hold_failed\":%u,\"aborted\":%s,",
-	       run_elapsed_s(run), run->msgs_ok, run->msgs_failed, run_rate(run), run->conns_ok,
-	       run->conns_tls, run->conns_resumed, run->held_peak, run->hold_failed,
+	       o->label ? o->label : "", mode_name[o->mode], o->concurrency, o->per_conn, o->size,
+	       o->user ? "true" : "false", o->resume ? "true" : "false");
+	printf("\"elapsed_s\":%.3f,\"msgs_ok\":%" PRIu64 ",\"msgs_ok_all\":%" PRIu64
+	       ",\"msgs_failed\":%" PRIu64 ",\"msgs_per_s\":%.2f,\"conns_ok\":%" PRIu64
+	       ",\"conns_tls\":%" PRIu64 ",\"conns_resumed\":%" PRIu64
+	       ",\"held\":%u,\"hold_failed\":%u,\"aborted\":%s,",
+	       run_elapsed_s(run), run->msgs_ok, run->msgs_ok_all, run->msgs_failed, run_rate(run),
+	       run->conns_ok, run->conns_tls, run->conns_resumed, run->held_peak, run->hold_failed,
 	       run->aborted ? "true" : "false");
 	printf("\"phases\":{");
 	for (i = 0; i < PH_COUNT; i++) {
