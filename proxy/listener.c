@@ -63,11 +63,14 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
 								     : LISTENER_SUBMISSION;
 	const struct ag_config *cfg = srv->cfg;
 	struct ag_ip ip;
+	int one = 1;
 
 	if (session_addr_from_sockaddr(sa, salen, &ip, NULL) < 0 || srv->draining) {
 		evutil_closesocket(fd);
 		return;
 	}
+	/* Replies are small writes the client waits for (PIPELINING batches them anyway). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/*
 	 * Up to the limit a session is served; past it (session_start) it is
 	 * told why with a 421; past twice the limit not even that.
