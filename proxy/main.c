@@ -292,6 +292,9 @@ out:
 	authcache_free(srv->authcache);
 	srv->authlimit = NULL;
 	srv->authcache = NULL;
+	/* privsep's events live on this base: free them first (valgrind found the order). */
+	privsep_stop(srv->ps);
+	srv->ps = NULL;
 	event_base_free(srv->base);
 	return rc;
 }
@@ -434,7 +437,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = server_run(&srv);
-	privsep_stop(srv.ps);
+	if (srv.ps != NULL)
+		privsep_stop(srv.ps);
 	audit_log_close(srv.audit);
 	SSL_CTX_free(srv.ssl_ctx);
 	config_unref(srv.cfg);

@@ -126,14 +126,16 @@ ag__conf_port() { # ag__conf_port FILE KEY: the port of "KEY = host:port"
 
 # ag_proxy_start CONF: run authgate-proxy -f -c CONF in the background (output to
 # AG_PROXY_LOG, default CONF's directory/proxy.log) and wait for its ports.
+# AG_PROXY_WRAPPER (optional) is put in front, e.g. "valgrind --leak-check=full ...".
 ag_proxy_start() {
-	local conf=$1 p
+	local conf=$1 p wrapper=()
 	AG_PROXY_LOG=${AG_PROXY_LOG:-$(dirname "$conf")/proxy.log}
-	"$AG_BUILDDIR/proxy/authgate-proxy" -f -c "$conf" >>"$AG_PROXY_LOG" 2>&1 &
+	if [ -n "${AG_PROXY_WRAPPER:-}" ]; then read -r -a wrapper <<<"$AG_PROXY_WRAPPER"; fi
+	"${wrapper[@]}" "$AG_BUILDDIR/proxy/authgate-proxy" -f -c "$conf" >>"$AG_PROXY_LOG" 2>&1 &
 	AG_PROXY_PID=$!
 	AG_AUTH_STARTED+=("proxy:$AG_PROXY_PID")
 	for p in $(ag__conf_port "$conf" listen_smtps) $(ag__conf_port "$conf" listen_submission); do
-		if ! wait_port "$p" 10; then
+		if ! wait_port "$p" "${AG_PROXY_START_WAIT:-10}"; then
 			echo "lib_auth.sh: authgate-proxy did not listen on 127.0.0.1:$p" >&2
 			cat "$AG_PROXY_LOG" >&2
 			return 1
