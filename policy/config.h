@@ -1,0 +1,106 @@
+/* config.h: authgate.conf, loaded and validated into one immutable, refcounted snapshot. */
+#ifndef AG_CONFIG_H
+#define AG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "net.h"
+
+#define AG_DEFAULT_CONFIG "/etc/authgate/authgate.conf"
+#define AG_MAX_BACKENDS 16
+#define AG_MAX_HOST 255
+
+struct ag_hostport {
+	char host[AG_MAX_HOST + 1]; /* name or address, without brackets */
+	uint16_t port;
+};
+
+enum ag_phase { AG_PHASE_VOLUNTARY = 0, AG_PHASE_MANDATORY = 1 };
+enum ag_sender_login { AG_SENDER_LOGIN_STRICT = 0, AG_SENDER_LOGIN_WARN, AG_SENDER_LOGIN_OFF };
+
+/*
+ * The whole configuration. Once config_load() returns it, nothing changes it:
+ * a reload builds a new one and swaps the pointer; each connection holds a
+ * reference to the snapshot it started with (config_ref/config_unref).
+ */
+struct ag_config {
+	char *path;
+
+	/* [general] */
+	char *hostname;
+	char *authserv_id;
+	char *audit_log;  /* path, or "syslog:FACILITY" */
+	char *user;       /* unprivileged user after binding ports */
+
+	/* [proxy] */
+	bool has_listen_smtps;
+	struct ag_hostport listen_smtps;
+	bool has_listen_submission;
+	struct ag_hostport listen_submission;
+	char *tls_cert;
+	char *tls_key;
+	int tls_min_version; /* OpenSSL-compatible numbers: 0x0303 TLSv1.2, 0x0304 TLSv1.3 */
+	struct ag_hostport backends[AG_MAX_BACKENDS];
+	size_t nbackends;
+	bool backend_xclient;
+	char *pam_service;
+	struct ag_domain_list login_domains;
+	uint64_t max_message_size;
+	bool proxy_protocol;
+	unsigned auth_fail_limit;
+	unsigned auth_fail_window; /* seconds */
+	unsigned auth_cache_ttl;   /* seconds, 0 = off */
+	unsigned auth_cache_size;  /* entries */
+	unsigned max_connections;
+	unsigned max_connections_per_ip;
+	unsigned auth_workers;       /* concurrent PAM conversations */
+	unsigned timeout_command;    /* seconds, RFC 5321 4.5.3.2.7 server timeout: 300 */
+	unsigned timeout_data;       /* seconds, 4.5.3.2.6 DATA termination: 600 */
+	unsigned timeout_connect;    /* seconds, backend connect */
+	unsigned timeout_backend;    /* seconds, backend replies */
+	unsigned shutdown_grace;     /* seconds SIGTERM waits for transactions */
+
+	/* [policy] */
+	enum ag_phase phase;
+	bool has_mandatory_from;
+	int64_t mandatory_from; /* Unix seconds, UTC */
+	struct ag_domain_list local_domains;
+	struct ag_cidr_list trusted_networks;
+	enum ag_sender_login sender_login;
+	char *help_url; /* may be "" */
+
+	/* [lists] */
+	bool has_hub;
+	struct ag_hostport hub;
+	struct ag_pattern_list protected_lists;
+
+	/* [milter] */
+	char *milter_socket;
+
+	int refcnt; /* atomic; private to config.c */
+};
+
+/* Room for "file:line: [section] key: message". */
+struct ag_config_error {
+	char msg[1024];
+};
+
+/* Load and validate; NULL with err->msg = "FILE:LINE: key: what is wrong" on any problem. */
+struct ag_config *config_load(const char *path, struct ag_config_error *err);
+/* Same, from a string (for tests and fuzzing); name is used in messages. */
+struct ag_config *config_load_string(const char *text, const char *name, struct ag_config_error *err);
+struct ag_config *config_ref(struct ag_config *c);
+void config_unref(struct ag_config *c);
+
+/* Print the effective configuration, every key with its value (postconf -n style). */
+void config_dump(const struct ag_config *c, FILE *out);
+
+/* "host:port", "[v6]:port"; 0 ok, -1 with *why. default_port used when no ":port" (0 = required). */
+int config_parse_hostport(const char *s, uint16_t default_port, struct ag_hostport *out, const char **why);
+/* "2027-01-15T00:00:00Z" (also with fractional seconds or +00:00): Unix seconds. */
+int config_parse_instant(const char *s, int64_t *out, const char **why);
+
+#endif
