@@ -39,8 +39,8 @@ tap_done() {
 
 # A TCP port on 127.0.0.1 that nothing listens on now (bounded tries).
 free_port() {
-	local p i
-	for i in $(seq 1 200); do
+	local p _
+	for _ in $(seq 1 200); do
 		# Below the kernel's ephemeral range (32768-60999), so no outgoing connection takes it.
 		p=$((20000 + (RANDOM % 12000)))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -53,8 +53,8 @@ free_port() {
 
 # wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT.
 wait_port() {
-	local p=$1 t=${2:-10} i
-	for i in $(seq 1 $((t * 10))); do
+	local p=$1 t=${2:-10} _
+	for _ in $(seq 1 $((t * 10))); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then return 0; fi
 		sleep 0.1
 	done
@@ -63,9 +63,9 @@ wait_port() {
 
 # wait_for SECONDS COMMAND...: until the command succeeds.
 wait_for() {
-	local t=$1 i
+	local t=$1 _
 	shift
-	for i in $(seq 1 $((t * 10))); do
+	for _ in $(seq 1 $((t * 10))); do
 		if "$@" >/dev/null 2>&1; then return 0; fi
 		sleep 0.1
 	done
