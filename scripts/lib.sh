@@ -2,11 +2,29 @@
 # lib.sh: what scripts/test, scripts/demo and scripts/bench share: packages and the build.
 
 # The exact Debian packages authgate builds and tests with (read by the scripts that source this).
+# Nothing may be assumed to be on the machine already: every tool a script or a test calls is
+# named here. Packages are installed without recommends, so a recommended package a test needs
+# is named too (libnet-ssleay-perl: swaks' TLS; man-db: t_manpages).
 # shellcheck disable=SC2034
 AG_BUILD_PACKAGES=(build-essential autoconf automake pkg-config libssl-dev libmilter-dev
 	libpam0g-dev libevent-dev libinih-dev zlib1g-dev openssl)
-AG_TEST_PACKAGES=(postfix swaks libpam-pwdfile miltertest libsasl2-modules sasl2-bin
-	ca-certificates procps psmisc time gzip chromium clang libclang-rt-14-dev haproxy rsyslog logrotate)
+# What the demo runs: Postfix and its tools, a PAM module for the test user, swaks with TLS.
+AG_DEMO_PACKAGES=(postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl
+	libpam-pwdfile ca-certificates procps psmisc)
+# What the whole test suite runs on top of that.
+AG_TEST_PACKAGES=("${AG_DEMO_PACKAGES[@]}" miltertest libsasl2-modules sasl2-bin time gzip
+	chromium clang libclang-rt-14-dev haproxy rsyslog logrotate man-db groff-base iproute2)
+
+# ag_apt ARGS...: apt-get that waits (bounded) for another apt/dpkg to finish instead of failing.
+ag_apt() {
+	local i
+	for i in 1 2 3 4 5 6; do
+		if apt-get -o DPkg::Lock::Timeout=300 "$@"; then return 0; fi
+		echo "authgate: apt-get $1 failed (try $i of 6), waiting for the package system" >&2
+		sleep 10
+	done
+	return 1
+}
 
 # ag_install PKG...: apt-get install what is missing; quiet when all is there.
 ag_install() {
@@ -18,7 +36,7 @@ ag_install() {
 	done
 	[ "${#missing[@]}" -eq 0 ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "authgate: missing packages: ${missing[*]} (run as root to install them)" >&2
+		echo "authgate: missing packages: ${missing[*]} (run as root, or with sudo, to install them)" >&2
 		return 1
 	fi
 	echo "authgate: installing ${missing[*]}"
@@ -26,8 +44,8 @@ ag_install() {
 	# the tests run their own instances with private config directories.
 	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	ag_apt update -q >/dev/null
+	ag_apt install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # ag_build SRCDIR BUILDDIR [configure args...]: autoreconf once, configure, make.
