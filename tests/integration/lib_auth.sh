@@ -68,11 +68,12 @@ ag_pam_name() {
 	return 1
 }
 
-# ag_make_cert DIR: DIR/cert.pem + DIR/key.pem, self-signed P-256 for localhost.
+# ag_make_cert DIR: DIR/cert.pem + DIR/key.pem, self-signed P-256 for localhost, valid for
+# AG_CERT_DAYS days (2 by default; the demo asks for a year).
 ag_make_cert() {
 	local dir=$1
 	mkdir -p "$dir" || return 1
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days "${AG_CERT_DAYS:-2}" \
 		-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
 		-keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || return 1
 	# The proxy re-reads the key on SIGHUP after dropping to `user` (nobody here):
@@ -247,12 +248,7 @@ ag_has_reply() {
 # ---- checks that keep going under set -e and say what they saw when they fail ----
 
 # ag_check DESCRIPTION -- COMMAND...: ok if COMMAND succeeds (its diagnostics are kept).
-ag_check() {
-	local desc=$1
-	shift
-	[ "${1:-}" = "--" ] && shift
-	if "$@"; then ok 0 "$desc"; else ok 1 "$desc"; fi
-}
+ag_check() { tap_run "$@"; }
 
 ag_not() { ! "$@"; } # for ag_check: ag_check "no X" -- ag_not grep -q X FILE
 

@@ -26,13 +26,13 @@ p=$AG_PF_PORT sink=$work/sink hub=$work/hub audit=$work/milter/audit.jsonl conf=
 check "-T postfix explains the main.cf line" -- grep -q '^#   transport_maps = hash:' "$work/routes.txt"
 "$milter" -c "$conf" -T postfix-hash >"$work/pf/etc/authgate_lists"
 "$milter" -c "$conf" -T postfix-regexp >"$work/pf/etc/authgate_lists.regexp"
-check "postmap accepts the hash table" -- postmap "hash:$work/pf/etc/authgate_lists"
+check "postmap accepts the hash table" -- postmap -c "$work/pf/etc" "hash:$work/pf/etc/authgate_lists"
 check "hash table routes the exact list to the hub" -- eval \
-	"test \"\$(postmap -q staff-all@example.ac.uk hash:$work/pf/etc/authgate_lists)\" = 'smtp:[127.0.0.1]:$hport'"
+	"test \"\$(postmap -c $work/pf/etc -q staff-all@example.ac.uk hash:$work/pf/etc/authgate_lists)\" = 'smtp:[127.0.0.1]:$hport'"
 check "regexp table routes the wildcard list to the hub" -- eval \
-	"test \"\$(postmap -q Students-2027@example.ac.uk regexp:$work/pf/etc/authgate_lists.regexp)\" = 'smtp:[127.0.0.1]:$hport'"
+	"test \"\$(postmap -c $work/pf/etc -q Students-2027@example.ac.uk regexp:$work/pf/etc/authgate_lists.regexp)\" = 'smtp:[127.0.0.1]:$hport'"
 check "regexp table leaves other addresses alone" -- \
-	eval "! postmap -q staff@example.ac.uk regexp:$work/pf/etc/authgate_lists.regexp"
+	eval "! postmap -c $work/pf/etc -q staff@example.ac.uk regexp:$work/pf/etc/authgate_lists.regexp"
 ag_postfix_set "$work/pf" \
 	"transport_maps = hash:$work/pf/etc/authgate_lists, regexp:$work/pf/etc/authgate_lists.regexp"
 check "postfix reloads with the transport maps" -- ag_postfix_reload "$work/pf"

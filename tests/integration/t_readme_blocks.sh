@@ -58,7 +58,11 @@ readme_shims() {
 		printf '#!/bin/sh\nexec "%s" -c "%s" "$@"\n' "$AG_BUILDDIR/$p" "$conf" \
 			>"$dir/bin/${p#*/}"
 	done
-	printf '#!/bin/sh\nexec /usr/sbin/postfix -c "%s/etc" "$@"\n' "$pf" >"$dir/bin/postfix"
+	# Postfix's tools read /etc/postfix/main.cf unless told otherwise, and a new machine
+	# with Postfix installed "No configuration" has none: every one gets -c.
+	for p in postfix postmap postconf postalias; do
+		printf '#!/bin/sh\nexec /usr/sbin/%s -c "%s/etc" "$@"\n' "$p" "$pf" >"$dir/bin/$p"
+	done
 	# systemctl: what the units' ExecReload and logrotate's postrotate do, on our pids.
 	cat >"$dir/bin/systemctl" <<-EOF
 		#!/usr/bin/env bash

@@ -97,12 +97,12 @@ ag_check "the README's commands run (authgate-milter -t, -T, postmap, postfix re
 ag_check "the proxy's listener is up after the reload" -- wait_port "$xport" 15
 hop="smtp:[127.0.0.1]:$hport"
 ag_check "hash table: staff-all@example.ac.uk -> $hop" -- \
-	test "$(postmap -q staff-all@example.ac.uk "hash:$pf/etc/authgate_lists")" = "$hop"
+	test "$(postmap -c "$pf/etc" -q staff-all@example.ac.uk "hash:$pf/etc/authgate_lists")" = "$hop"
 ag_check "regexp table: Students-2026@Example.AC.UK -> $hop" -- \
-	test "$(postmap -q Students-2026@Example.AC.UK "regexp:$pf/etc/authgate_lists.regexp")" = "$hop"
+	test "$(postmap -c "$pf/etc" -q Students-2026@Example.AC.UK "regexp:$pf/etc/authgate_lists.regexp")" = "$hop"
 ag_check "neither has other addresses" -- eval \
-	"! postmap -q jdoe@example.ac.uk hash:$pf/etc/authgate_lists &&
-	 ! postmap -q staff-all@example.ac.uk.evil regexp:$pf/etc/authgate_lists.regexp"
+	"! postmap -c $pf/etc -q jdoe@example.ac.uk hash:$pf/etc/authgate_lists &&
+	 ! postmap -c $pf/etc -q staff-all@example.ac.uk.evil regexp:$pf/etc/authgate_lists.regexp"
 
 AG_PROXY_LOG=$w/proxy.log
 ag_check "authgate-proxy up, relaying to the README's listener" -- ag_proxy_start "$conf"

@@ -17,13 +17,34 @@ ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION  e.g.  ok $? "delivered"
 	fi
 }
 
-# check DESCRIPTION -- COMMAND...: runs the command, ok if it exits 0.
-check() {
-	local desc=$1
+# tap_run DESCRIPTION -- COMMAND...: runs the command (in this shell, so it may set
+# variables), ok if it exits 0. On failure the command line, its exit status and the last
+# lines of its output follow as TAP diagnostics, so a failed check explains itself in CI.
+tap_run() {
+	local desc=$1 out rc
 	shift
 	[ "${1:-}" = "--" ] && shift
-	if "$@" >/dev/null 2>&1; then ok 0 "$desc"; else ok 1 "$desc"; fi
+	out=$(mktemp /tmp/ag-check-XXXXXX) || {
+		ok 1 "$desc (no temp file for the output)"
+		return 0
+	}
+	if "$@" >"$out" 2>&1; then
+		ok 0 "$desc"
+	else
+		rc=$?
+		ok 1 "$desc"
+		diag "  command: $* (exit $rc)"
+		if [ -s "$out" ]; then
+			tail -n "${TAP_DIAG_LINES:-25}" "$out" | sed 's/^/#   | /'
+		else
+			diag "  (no output)"
+		fi
+	fi
+	rm -f "$out"
 }
+
+# check DESCRIPTION -- COMMAND...: the same (the name the scenarios use).
+check() { tap_run "$@"; }
 
 skip_all() { # the whole scenario cannot run here: say why (counted as skipped)
 	echo "1..0 # SKIP $*"
