@@ -27,7 +27,6 @@
 struct cb_message {
 	int64_t now;	 /* read once per message: the phase cannot change between RCPTs */
 	char *auth_user; /* {auth_authen}; NULL when not authenticated */
-	char *auth_type;
 	bool has_from;
 	char mail_from[AG_MAX_PATH + 1];
 	char queue_id[CB_MAX_QUEUE_ID];
@@ -44,8 +43,14 @@ struct cb_message {
 	bool ar_valid; /* one of ours says exactly what we would write */
 };
 
-/* One SMTP connection (Postfix opens a new one after XCLIENT). */
+/*
+ * One SMTP connection (Postfix opens a new one after XCLIENT). Made at negotiation, the
+ * first step of a milter connection, so that what was agreed there (no reply to headers)
+ * is known per connection: one MTA may offer it and another not.
+ */
 struct cb_conn {
+	bool nr_hdr;	       /* SMFIP_NR_HDR agreed: header callbacks answer SMFIS_NOREPLY */
+	bool entered;	       /* counted by state_conn_enter() */
 	struct ag_config *cfg; /* the snapshot this connection started with */
 	char session[32];
 	bool has_client;
@@ -64,7 +69,6 @@ static void cb_message_reset(struct cb_message *m)
 	size_t i;
 
 	free(m->auth_user);
-	free(m->auth_type);
 	for (i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);
@@ -77,8 +81,9 @@ static void cb_conn_free(struct cb_conn *c)
 		return;
 	cb_message_reset(&c->msg);
 	config_unref(c->cfg);
+	if (c->entered)
+		state_conn_leave();
 	free(c);
-	state_conn_leave();
 }
 
 static void cb_copy(char *dst, size_t len, const char *src)
@@ -160,16 +165,18 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			     unsigned long *pf2, unsigned long *pf3)
 {
+	/* Only the macros we read: each one is bytes on every command. */
 	static const struct {
 		int stage;
 		const char *list;
 	} symlists[] = {
-	    {SMFIM_CONNECT, "{client_addr} {daemon_name} j"},
-	    {SMFIM_ENVFROM, "{auth_authen} {auth_type} {mail_addr} i"},
-	    {SMFIM_ENVRCPT, "{rcpt_addr} i"},
+	    {SMFIM_CONNECT, "{client_addr}"},
+	    {SMFIM_ENVFROM, "{auth_authen} i"},
+	    {SMFIM_ENVRCPT, "i"},
 	    {SMFIM_EOM, "i"},
 	};
 	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	struct cb_conn *c;
 
 	(void)f2;
 	(void)f3;
@@ -182,8 +189,23 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 		return SMFIS_REJECT;
 	}
 	*pf0 = need;
-	/* Steps we never look at; the MTA saves sending them. */
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+	/*
+	 * Steps we never look at, the MTA saves sending them; and no reply to each header
+	 * (every decision about headers is taken at end of message), which saves a round
+	 * trip per header. Decide as early as possible, say so to the MTA.
+	 */
+	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH);
+	cb_conn_free(smfi_getpriv(ctx));
+	smfi_setpriv(ctx, NULL);
+	c = calloc(1, sizeof(*c));
+	if (c != NULL && smfi_setpriv(ctx, c) != MI_SUCCESS) {
+		free(c);
+		c = NULL;
+	}
+	if (c != NULL && (f1 & SMFIP_NR_HDR) != 0) { /* without a context, replies as usual */
+		*pf1 |= SMFIP_NR_HDR;
+		c->nr_hdr = true;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -245,14 +267,23 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	unsigned long n;
 
 	(void)hostname; /* the client's claim about itself decides nothing */
-	cb_conn_free(smfi_getpriv(ctx));
-	smfi_setpriv(ctx, NULL);
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return cb_tempfail(NULL, "out of memory at connect");
+	c = smfi_getpriv(ctx); /* from the negotiation; a second connect starts afresh */
+	if (c == NULL || c->entered) {
+		bool nr_hdr = c != NULL && c->nr_hdr;
+
+		cb_conn_free(c);
+		smfi_setpriv(ctx, NULL);
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			return cb_tempfail(NULL, "out of memory at connect");
+		c->nr_hdr = nr_hdr;
+	}
 	state_conn_enter();
+	c->entered = true;
 	c->cfg = state_config_get();
 	if (c->cfg == NULL) {
+		if (smfi_getpriv(ctx) == c)
+			smfi_setpriv(ctx, NULL);
 		cb_conn_free(c);
 		return cb_tempfail(NULL, "no configuration");
 	}
@@ -260,7 +291,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 	snprintf(c->session, sizeof(c->session), "M%llx.%lu", (unsigned long long)time(NULL), n);
 	cb_client(ctx, c, hostaddr);
-	if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+	if (smfi_getpriv(ctx) != c && smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		cb_conn_free(c);
 		return cb_tempfail(NULL, "smfi_setpriv failed");
 	}
@@ -324,7 +355,6 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	cb_queue_id(ctx, c);
 	/* Identity only from what the MTA authenticated (INTERFACE.md), never from headers. */
 	c->msg.auth_user = cb_macro_dup(ctx, "{auth_authen}", &failed);
-	c->msg.auth_type = cb_macro_dup(ctx, "{auth_type}", &failed);
 	if (failed)
 		return cb_tempfail(c, "{auth_authen} too long or out of memory");
 	if (argv != NULL && argv[0] != NULL) {
@@ -426,7 +456,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+static sfsistat cb_header_note(SMFICTX *ctx, char *name, char *value)
 {
 	struct cb_conn *c = smfi_getpriv(ctx);
 	struct cb_message *m;
@@ -454,6 +484,15 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	}
 	m->ar_remove[m->nremove++] = m->ar_seen;
 	return SMFIS_CONTINUE;
+}
+
+/* With SMFIP_NR_HDR agreed, libmilter wants SMFIS_NOREPLY for every header. */
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct cb_conn *c = smfi_getpriv(ctx);
+	sfsistat r = cb_header_note(ctx, name, value);
+
+	return r == SMFIS_CONTINUE && c != NULL && c->nr_hdr ? SMFIS_NOREPLY : r;
 }
 
 /* Remove the forged ones, last first, so earlier indexes stay valid whatever the MTA does. */

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -60,6 +63,32 @@ static int milter_socket_owner(const char *conn, uid_t uid, gid_t gid)
 }
 
 /* After the socket is open: nothing else needs root, and client input should never meet it. */
+/*
+ * libmilter writes each reply as a small packet and the MTA answers with small packets:
+ * with Nagle's algorithm and delayed ACKs, an inet: milter waits up to 40 ms per round trip.
+ * libmilter has no option for TCP_NODELAY and does not hand out its listening socket, so
+ * find it (the only listening TCP socket this process has right after smfi_opensocket) and
+ * set it there: on Linux, accepted sockets inherit it. A unix: socket has nothing to set.
+ */
+static void milter_listen_nodelay(void)
+{
+	int fd, on = 1, listening, domain;
+	socklen_t len;
+
+	for (fd = 3; fd < 1024; fd++) {
+		len = sizeof(listening);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening)
+			continue;
+		len = sizeof(domain);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+		    (domain != AF_INET && domain != AF_INET6))
+			continue;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+			milter_log(LOG_WARNING, "TCP_NODELAY on the milter socket: %s",
+				   strerror(errno));
+	}
+}
+
 static int milter_drop_privileges(const struct ag_config *cfg)
 {
 	struct passwd *pw;
@@ -206,6 +235,7 @@ static int milter_worker(void *arg)
 		config_unref(cfg);
 		return 1;
 	}
+	milter_listen_nodelay();
 	if (milter_drop_privileges(cfg) < 0) {
 		audit_log_close(audit);
 		config_unref(cfg);
