@@ -64,9 +64,15 @@ ag_postfix_set() {
 	postconf -c "$dir/etc" -e "$@"
 }
 
+# ag_postfix_reload DIR: reload, and return once the master has logged that it reloaded
+# (new smtpd processes read the new main.cf from then on), at most 15 s.
 ag_postfix_reload() {
-	postfix -c "$1/etc" reload >/dev/null 2>&1
+	local n
+	n=$(grep -c 'reload -- version' "$1/maillog" 2>/dev/null) || n=0
+	postfix -c "$1/etc" reload >/dev/null 2>&1 || return 1
+	wait_for 15 ag__postfix_reloaded "$1" "$n"
 }
+ag__postfix_reloaded() { [ "$(grep -c 'reload -- version' "$1/maillog")" -gt "$2" ]; }
 
 ag_postfix_log() { echo "$1/maillog"; }
 

@@ -11,8 +11,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/ag-465domain-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
-ag_world_start "$work"
-ok $? "proxy, PAM service and Postfix are up"
+must "proxy, PAM service and Postfix are up" -- ag_world_start "$work"
 
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN \
 	--auth-user "$AG_USER@authgate.test" --auth-password "$AG_PASS" --body 'at domain')

@@ -11,8 +11,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/ag-465noauth-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
-ag_world_start "$work" policy.help_url=https://help.authgate.test/smtp
-ok $? "proxy, PAM service and Postfix are up"
+must "proxy, PAM service and Postfix are up" -- ag_world_start "$work" policy.help_url=https://help.authgate.test/smtp
 
 ag_c_open_tls "$AG_SMTPS"
 ag_check "banner 220 over implicit TLS" -- ag_c_expect '^220 '

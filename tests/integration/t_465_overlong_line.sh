@@ -11,8 +11,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/ag-465long-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
-ag_world_start "$work" proxy.max_message_size=4096
-ok $? "proxy, PAM service and Postfix are up"
+must "proxy, PAM service and Postfix are up" -- ag_world_start "$work" proxy.max_message_size=4096
 
 long=$(head -c 3000 /dev/zero | tr '\0' x)
 ag_c_open_tls "$AG_SMTPS"

@@ -11,8 +11,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/ag-465slow-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
-ag_world_start "$work" proxy.timeout_command=2 proxy.timeout_data=3
-ok $? "proxy, PAM service and Postfix are up (timeout_command=2, timeout_data=3)"
+must "proxy, PAM service and Postfix are up (timeout_command=2, timeout_data=3)" -- ag_world_start "$work" proxy.timeout_command=2 proxy.timeout_data=3
 
 ag_c_open_tls "$AG_SMTPS"
 ag_check "banner" -- ag_c_expect '^220 '

@@ -11,8 +11,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/ag-587login-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
-ag_world_start "$work"
-ok $? "proxy, PAM service and Postfix are up"
+must "proxy, PAM service and Postfix are up" -- ag_world_start "$work"
 
 out=$(ag_swaks --port "$AG_SUB" --tls --auth LOGIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS" --header 'Subject: t_587_starttls_auth_login' --body 'login body 91c2')

@@ -39,7 +39,8 @@ tail -n +2 "$G/answers.trend.csv" | tr -d '\r' | cut -d, -f1,2,3,5,6,7 >"$WORK/c
 same "chart data: day, total, authenticated, unauthenticated, rejected, tagged" "$WORK/chart.want" "$WORK/chart.csv"
 is "one bar group per day" 10 "$(grep -c '<g class="bucket"' "$H")"
 # Bar heights are proportional to the counts: auth height / unauth height = auth / unauth.
-awk -F'"' '/<g class="bucket"/ {
+bars_ok() {
+	awk -F'"' '/<g class="bucket"/ {
 		for (i = 1; i < NF; i++) {
 			if ($i ~ /data-auth=$/) a = $(i + 1)
 			if ($i ~ /data-unauth=$/) u = $(i + 1)
@@ -52,7 +53,8 @@ awk -F'"' '/<g class="bucket"/ {
 		n++
 	}
 	END { exit !(n == 10 && bad == 0) }' "$H"
-ok $? "bar heights match the counts"
+}
+check "bar heights match the counts" -- bars_ok
 check "axis labels and legend" -- bash -c "grep -q '>messages per day</text>' '$H' && grep -q '>Authenticated</text>' '$H' && grep -q '>Unauthenticated</text>' '$H' && grep -q '>01 Nov</text>' '$H'"
 
 total=$(tail -n +2 "$G/answers.trend.csv" | awk -F, '{ s += $2 } END { print s }')

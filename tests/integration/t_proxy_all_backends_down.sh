@@ -12,10 +12,8 @@ work=$(mktemp -d /tmp/ag-nobackend-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
 dead=$(free_port)
-ag_world_start "$work" "proxy.backends=127.0.0.1:$dead, 127.0.0.1:@PF@" proxy.timeout_connect=3
-ok $? "proxy up with backends: 127.0.0.1:$dead (nothing listens), then Postfix"
-ag_postfix_stop "$AG_PF"
-ok $? "Postfix stopped: no backend is reachable"
+must "proxy up with backends: 127.0.0.1:$dead (nothing listens), then Postfix" -- ag_world_start "$work" "proxy.backends=127.0.0.1:$dead, 127.0.0.1:@PF@" proxy.timeout_connect=3
+must "Postfix stopped: no backend is reachable" -- ag_postfix_stop "$AG_PF"
 
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS" --body 'retry body 2aa0')
@@ -31,8 +29,7 @@ ag_check "on 587 as well: 451 4.4.1" -- ag_reply_in "$out" '^451 4\.4\.1'
 
 # The client keeps the message after a 4xx; once the backend is back its retry delivers it.
 sport=$(sed -n 's/^relayhost = \[127\.0\.0\.1\]:\([0-9]*\)$/\1/p' "$AG_PF/etc/main.cf")
-ag_postfix_start "$AG_PF" "$AG_PFPORT" "$sport"
-ok $? "Postfix is back"
+must "Postfix is back" -- ag_postfix_start "$AG_PF" "$AG_PFPORT" "$sport"
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS" --body 'retry body 2aa0')
 ag_check "the client's retry is accepted" -- ag_reply_in "$out" '^250 .*queued as'

@@ -21,9 +21,8 @@ chmod 755 "$work/pamlog.sh"
 : >"$work/pam.calls"
 chmod 666 "$work/pam.calls"
 ttl=6
-AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" ag_world_start "$work" \
+AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" must "proxy up with auth_cache_ttl = $ttl" -- ag_world_start "$work" \
 	proxy.auth_cache_ttl=$ttl proxy.auth_cache_size=10
-ok $? "proxy up with auth_cache_ttl = $ttl"
 audit=$work/audit.jsonl
 pamdir=""
 for x in "${AG_AUTH_STARTED[@]}"; do

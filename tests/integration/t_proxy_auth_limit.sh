@@ -23,10 +23,9 @@ EOF
 chmod 755 "$work/pamlog.sh"
 : >"$work/pam.calls"
 chmod 666 "$work/pam.calls"
-AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" ag_world_start "$work" \
+AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" must "proxy up: auth_fail_limit = 3, trusted_networks = 192.0.2.128/25" -- ag_world_start "$work" \
 	proxy.proxy_protocol=yes proxy.auth_fail_limit=3 proxy.auth_fail_window=600 \
 	policy.trusted_networks=192.0.2.128/25
-ok $? "proxy up: auth_fail_limit = 3, trusted_networks = 192.0.2.128/25"
 audit=$work/audit.jsonl
 
 # try SRC USER PASSWORD: one session, one AUTH PLAIN; prints the AUTH reply code.
@@ -109,8 +108,10 @@ ag_check "second failure: 535" -- ag_c_expect '^535 ' 20
 t2=$(date +%s%N)
 d1=$(((t1 - t0) / 1000000)) d2=$(((t2 - t1) / 1000000))
 diag "pauses before 535: ${d1} ms, then ${d2} ms"
-ag_check "the first pause is 0.5-1.0 s" -- test "$d1" -ge 450 -a "$d1" -le 1300
-ag_check "the second is longer (1.0-1.5 s)" -- test "$d2" -ge 950 -a "$d2" -le 1800
+# Lower bounds are the delay's promise; the upper ones only say "no hang": a PAM check
+# on a loaded 2-core machine adds up to a second or more on top of the pause.
+ag_check "the first pause is at least 0.5 s (and under 3 s)" -- test "$d1" -ge 450 -a "$d1" -le 3000
+ag_check "the second at least 1.0 s (and under 4 s)" -- test "$d2" -ge 950 -a "$d2" -le 4000
 ag_c_send "AUTH PLAIN $(ag_auth_plain z3 nope)"
 ag_check "third failure: 421 4.7.0" -- ag_c_expect '^421 4\.7\.0' 20
 ag_check "and the connection is closed" -- ag_c_eof 5

@@ -18,9 +18,8 @@ work=$(mktemp -d /tmp/ag-pamworker-XXXXXX)
 trap 'touch "$work/stop"; kill $(cat "$work"/client.*.pid 2>/dev/null) 2>/dev/null || true; ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
 # A PAM stack that takes a second: the workers are busy when they are killed.
-AG_PAM_PRE='auth required pam_exec.so quiet /bin/sleep 1' ag_world_start "$work" \
+AG_PAM_PRE='auth required pam_exec.so quiet /bin/sleep 1' must "proxy up: 2 PAM workers, 1 s per check, $CLIENTS clients, $KILLS kills" -- ag_world_start "$work" \
 	proxy.auth_workers=2 proxy.max_connections_per_ip=50
-ok $? "proxy up: 2 PAM workers, 1 s per check, $CLIENTS clients, $KILLS kills"
 
 workers() { ag_proxy_pam_workers 2>/dev/null || true; }
 ag_check "the auth process has its PAM workers" -- wait_for 5 test -n "$(workers)"

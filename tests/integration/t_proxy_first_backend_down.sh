@@ -12,8 +12,7 @@ work=$(mktemp -d /tmp/ag-failover-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
 dead=$(free_port)
-ag_world_start "$work" "proxy.backends=127.0.0.1:$dead, 127.0.0.1:@PF@" proxy.timeout_connect=3
-ok $? "proxy up with backends: 127.0.0.1:$dead (nothing listens), then Postfix"
+must "proxy up with backends: 127.0.0.1:$dead (nothing listens), then Postfix" -- ag_world_start "$work" "proxy.backends=127.0.0.1:$dead, 127.0.0.1:@PF@" proxy.timeout_connect=3
 
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS" --body 'failover body 6c1d')

@@ -18,8 +18,7 @@ work=$(mktemp -d /tmp/ag-garbage-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 agc_build "$work" || skip_all "cannot build the test client (gcc, libssl-dev)"
 
-ag_world_start "$work" proxy.max_connections_per_ip=1000
-ok $? "proxy up; $N garbage sessions, $P at a time"
+must "proxy up; $N garbage sessions, $P at a time" -- ag_world_start "$work" proxy.max_connections_per_ip=1000
 pid=$AG_PROXY_PID
 
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \

@@ -29,8 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 # Instance A (receives PROXY v2) and instance B (v1): same PAM service, same Postfix.
-ag_world_start "$work" proxy.proxy_protocol=yes
-ok $? "instance A up (proxy_protocol = yes)"
+must "instance A up (proxy_protocol = yes)" -- ag_world_start "$work" proxy.proxy_protocol=yes
 ag_postfix_set "$AG_PF" smtpd_client_port_logging=yes && ag_postfix_reload "$AG_PF"
 mkdir -p "$work/b"
 b465=$(free_port) b587=$(free_port)
@@ -64,8 +63,7 @@ backend authgate_submission
 	server a 127.0.0.1:$AG_SUB send-proxy-v2
 	server b 127.0.0.1:$b587 send-proxy
 EOF
-haproxy -c -f "$work/haproxy.cfg" >"$work/haproxy.check" 2>&1
-ok $? "haproxy accepts its configuration"
+must "haproxy accepts its configuration" -- haproxy -c -f "$work/haproxy.cfg"
 haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 hapid=$!
 ag_check "haproxy listens on $h465 and $h587" -- wait_port "$h465" 10

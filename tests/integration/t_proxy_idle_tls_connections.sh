@@ -25,8 +25,7 @@ holder=""
 trap '[ -z "$holder" ] || kill "$holder" 2>/dev/null || true; ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 agc_build "$work" || skip_all "cannot build the test client (gcc, libssl-dev)"
 
-ag_world_start "$work" proxy.max_connections=$((N + 100)) proxy.max_connections_per_ip=$((N + 100))
-ok $? "proxy up (max_connections $((N + 100)), open files $(ulimit -n))"
+must "proxy up (max_connections $((N + 100)), open files $(ulimit -n))" -- ag_world_start "$work" proxy.max_connections=$((N + 100)) proxy.max_connections_per_ip=$((N + 100))
 pid=$AG_PROXY_PID
 
 # Warm up (first TLS handshake, first relay) so the baseline is a serving process.

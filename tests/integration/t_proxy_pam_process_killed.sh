@@ -12,8 +12,7 @@ work=$(mktemp -d /tmp/ag-pamkill-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
 # A slow PAM stack (2 s per check), so that a worker can be caught in the middle.
-AG_PAM_PRE='auth required pam_exec.so quiet /bin/sleep 2' ag_world_start "$work" proxy.auth_workers=1
-ok $? "proxy up with one PAM worker and a slow PAM stack"
+AG_PAM_PRE='auth required pam_exec.so quiet /bin/sleep 2' must "proxy up with one PAM worker and a slow PAM stack" -- ag_world_start "$work" proxy.auth_workers=1
 
 ag_check "the auth process runs as root" -- test "$(ps -o user= -p "$(ag_proxy_auth_pid)")" = root
 ag_check "the network process does not" -- test "$(ps -o user= -p "$AG_PROXY_PID")" != root
@@ -25,7 +24,8 @@ ag_check "banner" -- ag_c_expect '^220 '
 ag_c_send "EHLO victim.example"
 ag_check "EHLO 250" -- ag_c_expect '^250 '
 ag_c_send "AUTH PLAIN $(ag_auth_plain "$AG_USER" "$AG_PASS")"
-sleep 0.7
+# In flight: the worker runs the PAM stack's pam_exec sleep for this very login.
+ag_check "the login reaches the PAM worker" -- wait_for 10 pgrep -P "$w1" -x sleep
 kill -KILL "$w1"
 start=$SECONDS
 ag_check "the login in flight gets 454 4.7.0" -- ag_c_expect '^454 4\.7\.0 Temporary authentication failure' 10
@@ -48,8 +48,10 @@ ag_check "and its message is delivered" -- ag_wait_delivered "$AG_SINK" 1 20
 # The supervisor itself cannot come back (the network side has no root to fork it):
 # the proxy must go on answering 454, never hang or crash.
 w2=$(ag_proxy_pam_workers | head -n 1)
-kill -KILL "$(ag_proxy_auth_pid)"
-sleep 0.5
+a=$(ag_proxy_auth_pid)
+kill -KILL "$a"
+ag_check "the proxy notices the auth process has gone" -- \
+	wait_for 10 grep -q "auth process $a has gone" "$AG_PROXY_LOG"
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS")
 ag_check "with the auth process gone, AUTH gets 454 4.7.0" -- ag_reply_in "$out" '^454 4\.7\.0'

@@ -12,8 +12,7 @@ work=$(mktemp -d /tmp/ag-pamdown-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
 # pam_pwdfile answers PAM_AUTHINFO_UNAVAIL when its file is missing (think: LDAP down).
-AG_PAM_PWDFILE=$work/missing-passwd ag_world_start "$work"
-ok $? "proxy up with a PAM service whose password file is missing"
+AG_PAM_PWDFILE=$work/missing-passwd must "proxy up with a PAM service whose password file is missing" -- ag_world_start "$work"
 
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS")

@@ -11,8 +11,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/ag-sighup-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
-ag_world_start "$work"
-ok $? "proxy, PAM service and Postfix are up"
+must "proxy, PAM service and Postfix are up" -- ag_world_start "$work"
 cp "$AG_CONF" "$work/good.conf"
 
 banner() { # banner PORT: the greeting line of a fresh TLS session (QUIT a moment later)

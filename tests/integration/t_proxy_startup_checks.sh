@@ -112,8 +112,7 @@ ag_check "-t reports all three problems in one go" -- \
 
 # --- the daemon starts with a dead backend (warning) and gives the audit log to `user`
 c=$(conf run "proxy.backends=127.0.0.1:$dead, 127.0.0.1:$sink")
-ag_proxy_start "$c"
-ok $? "the daemon starts although the first backend is down"
+must "the daemon starts although the first backend is down" -- ag_proxy_start "$c"
 ag_check "and logs a warning naming it" -- \
 	grep -qE "warning: backends: cannot reach 127\.0\.0\.1:$dead" "$AG_PROXY_LOG"
 log=$work/run/audit.jsonl

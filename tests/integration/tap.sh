@@ -47,6 +47,17 @@ tap_run() {
 # check DESCRIPTION -- COMMAND...: the same (the name the scenarios use).
 check() { tap_run "$@"; }
 
+# must DESCRIPTION -- COMMAND...: a check the rest of the scenario cannot do without (the
+# daemons start, say): on failure it says why, as tap_run does, and stops the scenario.
+must() {
+	local _tap_before=$TAP_FAILED
+	tap_run "$@"
+	if [ "$TAP_FAILED" -gt "$_tap_before" ]; then
+		echo "Bail out! $1"
+		exit 1
+	fi
+}
+
 skip_all() { # the whole scenario cannot run here: say why (counted as skipped)
 	echo "1..0 # SKIP $*"
 	exit 0
