@@ -34,6 +34,7 @@ dist_logrotate_DATA = etc/logrotate.d/authgate
 
 EXTRA_DIST += \
 	doc/config-reference.md \
+	doc/interface.md \
 	etc/authgate-proxy.service.in \
 	etc/authgate-milter.service.in \
 	etc/authgate.conf \

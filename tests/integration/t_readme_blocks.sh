@@ -131,6 +131,26 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	done
 	ok "$([ -z "$missing" ] && echo 0 || echo 1)" "every marker is followed by a fenced block${missing:+ (not:$missing)}"
 	ok "$([ -z "$unused" ] && echo 0 || echo 1)" "every block is used by a scenario${unused:+ (unused:$unused)}"
+	# The documentation stands alone: every link is a file of this repository.
+	badlinks=""
+	for md in "$readme_file" "$AG_SRCDIR"/doc/*.md "$AG_SRCDIR"/bench/*.md "$AG_SRCDIR"/tests/*.md; do
+		[ -f "$md" ] || continue
+		while IFS= read -r target; do
+			target=${target%%#*}
+			[ -n "$target" ] || continue
+			case $target in
+			*://* | mailto:*) badlinks+=" ${md#"$AG_SRCDIR"/}:$target" ;;
+			*)
+				resolved=$(realpath -m "$(dirname "$md")/$target")
+				case $resolved in
+				"$AG_SRCDIR"/*) [ -e "$resolved" ] || badlinks+=" ${md#"$AG_SRCDIR"/}:$target" ;;
+				*) badlinks+=" ${md#"$AG_SRCDIR"/}:$target" ;;
+				esac
+				;;
+			esac
+		done < <(grep -oE '\]\([^)]+\)' "$md" | sed -E 's/^\]\((.*)\)$/\1/')
+	done
+	ok "$([ -z "$badlinks" ] && echo 0 || echo 1)" "every link in README.md and doc/ is a file of this repository${badlinks:+ (not:$badlinks)}"
 	leftover=$(grep -nE '@[A-Z]+@' "$readme_file" || true)
 	ok "$([ -z "$leftover" ] && echo 0 || echo 1)" "no unfilled @PLACEHOLDER@ in README.md${leftover:+ ($leftover)}"
 	tap_done
