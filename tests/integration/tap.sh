@@ -22,7 +22,7 @@ ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION  e.g.  ok $? "delivered"
 # lines of its output follow as TAP diagnostics, so a failed check explains itself in CI.
 tap_run() {
 	# Bash locals are visible to the command run here (dynamic scope): names no scenario uses.
-	local _tap_desc=$1 _tap_out _tap_rc
+	local _tap_desc=$1 _tap_out _tap_rc _tap_cmd
 	shift
 	[ "${1:-}" = "--" ] && shift
 	_tap_out=$(mktemp /tmp/ag-check-XXXXXX) || {
@@ -34,7 +34,10 @@ tap_run() {
 	else
 		_tap_rc=$?
 		ok 1 "$_tap_desc"
-		diag "  command: $* (exit $_tap_rc)"
+		_tap_cmd="$*"
+		_tap_cmd=${_tap_cmd%%$'\n'*}
+		[ "${#_tap_cmd}" -le 200 ] || _tap_cmd="${_tap_cmd:0:200}..."
+		diag "  command: $_tap_cmd (exit $_tap_rc)"
 		if [ -s "$_tap_out" ]; then
 			tail -n "${TAP_DIAG_LINES:-25}" "$_tap_out" | sed 's/^/#   | /'
 		else
