@@ -21,26 +21,27 @@ ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION  e.g.  ok $? "delivered"
 # variables), ok if it exits 0. On failure the command line, its exit status and the last
 # lines of its output follow as TAP diagnostics, so a failed check explains itself in CI.
 tap_run() {
-	local desc=$1 out rc
+	# Locals with a prefix: the command may read a variable of the caller named out or rc.
+	local _tap_desc=$1 _tap_out _tap_rc
 	shift
 	[ "${1:-}" = "--" ] && shift
-	out=$(mktemp /tmp/ag-check-XXXXXX) || {
-		ok 1 "$desc (no temp file for the output)"
+	_tap_out=$(mktemp /tmp/ag-check-XXXXXX) || {
+		ok 1 "$_tap_desc (no temp file for the output)"
 		return 0
 	}
-	if "$@" >"$out" 2>&1; then
-		ok 0 "$desc"
+	if "$@" >"$_tap_out" 2>&1; then
+		ok 0 "$_tap_desc"
 	else
-		rc=$?
-		ok 1 "$desc"
-		diag "  command: $* (exit $rc)"
-		if [ -s "$out" ]; then
-			tail -n "${TAP_DIAG_LINES:-25}" "$out" | sed 's/^/#   | /'
+		_tap_rc=$?
+		ok 1 "$_tap_desc"
+		diag "  command: $* (exit $_tap_rc)"
+		if [ -s "$_tap_out" ]; then
+			tail -n "${TAP_DIAG_LINES:-25}" "$_tap_out" | sed 's/^/#   | /'
 		else
 			diag "  (no output)"
 		fi
 	fi
-	rm -f "$out"
+	rm -f "$_tap_out"
 }
 
 # check DESCRIPTION -- COMMAND...: the same (the name the scenarios use).
