@@ -96,9 +96,9 @@ diag "lintian: $(grep -c '^E: ' "$work/lintian.tags" || true) errors, $(grep -c 
 sed 's/^/#   /' "$work/lintian.tags"
 check "lintian: no errors" -- ag_not grep -q '^E: ' "$work/lintian.tags"
 unexplained=""
-for tag in $(sed -n 's/^W: [^ ]* [^:]*: *\([^ ]*\).*/\1/p' "$work/lintian.tags" | sort -u); do
+while read -r tag; do
 	grep -qF -- "$tag" "$src/debian/README.source" || unexplained+=" $tag"
-done
+done < <(sed -n 's/^W: [^ ]* [^:]*: *\([^ ]*\).*/\1/p' "$work/lintian.tags" | sort -u)
 ok "$([ -z "$unexplained" ] && echo 0 || echo 1)" \
 	"every lintian warning is named in debian/README.source${unexplained:+ (not:$unexplained)}"
 
@@ -156,15 +156,17 @@ sed -i -e "s|^listen_smtps .*|listen_smtps      = 127.0.0.1:$smtps|" \
 	-e "s|^socket .*|socket = inet:$mport@127.0.0.1|" /etc/authgate/authgate.conf
 ag_postfix_start "$work/pf" "$pfport" "$sport" "smtpd_milters=inet:127.0.0.1:$mport" \
 	milter_protocol=6 milter_default_action=tempfail
-rc=0
-out=$(/usr/sbin/authgate-proxy -t 2>&1) || rc=$?
+# says_ok PROGRAM: `PROGRAM -t` (default config) exits 0 printing exactly "ok" (else shows it)
+says_ok() {
+	local rc=0 out
+	out=$("$1" -t 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] && [ "$out" = ok ] && return 0
+	printf 'exit %s, output:\n%s\n' "$rc" "$out"
+	return 1
+}
 check "authgate-proxy -t on the filled-in installed config: exactly ok" -- \
-	eval "test $rc -eq 0 && test \"\$out\" = ok"
-[ "$out" = ok ] || sed 's/^/#   | /' <<<"$out"
-rc=0
-out=$(/usr/sbin/authgate-milter -t 2>&1) || rc=$?
-check "authgate-milter -t on it: exactly ok" -- eval "test $rc -eq 0 && test \"\$out\" = ok"
-[ "$out" = ok ] || sed 's/^/#   | /' <<<"$out"
+	says_ok /usr/sbin/authgate-proxy
+check "authgate-milter -t on it: exactly ok" -- says_ok /usr/sbin/authgate-milter
 
 # --- the installed daemons, with the installed config, as user authgate
 mkdir -p "$work/milter"

@@ -175,7 +175,7 @@ fi
 # The programs read the installed config by default (one path, from sysconfdir).
 for entry in "authgate-proxy|$sbindir" "authgate-milter|$sbindir" "authgate-audit|$bindir"; do
 	name=${entry%%|*} dir=${entry#*|}
-	[ "$full" -eq 1 ] && [ -x "$dest$dir/$name" ] || continue
+	if [ "$full" -ne 1 ] || [ ! -x "$dest$dir/$name" ]; then continue; fi
 	check "$name --help: default config $sysconfdir/authgate/authgate.conf" -- \
 		grep -qF "default $sysconfdir/authgate/authgate.conf)" <<<"$("$dest$dir/$name" --help)"
 done
@@ -185,7 +185,7 @@ done
 me=nobody
 [ "$(id -u)" -eq 0 ] || me=$(id -un)
 chmod 755 "$work"
-mkdir -p -m 1777 "$work/auditlog"
+mkdir -p "$work/auditlog" && chmod 1777 "$work/auditlog"
 if [ "$full" -eq 1 ] && [ -x "$dest$sbindir/authgate-milter" ]; then
 	sed -e "s|^audit_log .*|audit_log = $work/auditlog/audit.jsonl|" -e "s|^user .*|user = $me|" \
 		"$dest$sysconfdir/authgate/authgate.conf" >"$work/milter.conf"

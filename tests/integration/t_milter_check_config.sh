@@ -101,7 +101,7 @@ tfail() {
 	else
 		ok 1 "$name"
 		diag "exit $rc (expected 1), output (expected /^$f:LINE: $re/):"
-		sed 's/^/#   | /' <<<"$msg"
+		while IFS= read -r l; do echo "#   | $l"; done <<<"$msg"
 	fi
 }
 f=$(local_copy "$data/good.conf" nouser.conf -e "s|^user .*|user = agnosuch$$|" \
