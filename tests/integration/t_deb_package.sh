@@ -17,7 +17,7 @@ set -euo pipefail
 . "$AG_SRCDIR/tests/integration/lib_auth.sh"
 
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (installs a package)"
-for tool in dpkg-buildpackage dh fakeroot lintian apt-get swaks postfix; do
+for tool in dpkg-buildpackage dh lintian apt-get swaks postfix; do
 	command -v "$tool" >/dev/null || skip_all "$tool not installed (scripts/lib.sh names its package)"
 done
 exec {lockfd}>/run/lock/authgate-t_deb_package.lock
