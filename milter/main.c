@@ -309,8 +309,8 @@ static int milter_check(const struct ag_config *cfg)
 	char msg[1024];
 	int bad = 0;
 
-	bad |= milter_report(cfg, startup_check_user(cfg, msg, sizeof(msg)), "general", "user",
-			     msg);
+	bad |=
+	    milter_report(cfg, startup_check_user(cfg, msg, sizeof(msg)), "general", "user", msg);
 	bad |= milter_report(cfg, startup_check_audit(cfg, msg, sizeof(msg)), "general",
 			     "audit_log", msg);
 	bad |= milter_report(cfg, milter_check_socket(cfg->milter_socket, msg, sizeof(msg)),

@@ -44,8 +44,8 @@ enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_C
 		return STARTUP_WARN;
 	}
 	if (days < STARTUP_CERT_WARN_DAYS) {
-		snprintf(msg, len, "%s expires in %d day%s: renew it", cfg->tls_cert,
-			 days, days == 1 ? "" : "s");
+		snprintf(msg, len, "%s expires in %d day%s: renew it", cfg->tls_cert, days,
+			 days == 1 ? "" : "s");
 		return STARTUP_WARN;
 	}
 	return STARTUP_OK;
@@ -117,8 +117,7 @@ enum startup_result startup_check_audit(const struct ag_config *cfg, char *msg, 
 		}
 		fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			snprintf(msg, len, "%s is not writable: %s", path,
-				 strerror(errno));
+			snprintf(msg, len, "%s is not writable: %s", path, strerror(errno));
 			return STARTUP_FATAL;
 		}
 		close(fd);
@@ -157,8 +156,8 @@ enum startup_result startup_audit_chown(const struct ag_config *cfg, char *msg, 
 	}
 	if (S_ISREG(st.st_mode) && st.st_uid != pw->pw_uid &&
 	    fchown(fd, pw->pw_uid, (gid_t)-1) < 0) {
-		snprintf(msg, len, "cannot give %s to %s: %s (SIGUSR1 reopen will fail)",
-			 path, cfg->user, strerror(errno));
+		snprintf(msg, len, "cannot give %s to %s: %s (SIGUSR1 reopen will fail)", path,
+			 cfg->user, strerror(errno));
 		close(fd);
 		return STARTUP_WARN;
 	}
@@ -360,9 +359,11 @@ static size_t startup_probe_reach(const struct ag_hostport *hp, size_t n, char *
 
 enum startup_result startup_check_backends(const struct ag_config *cfg, char *msg, size_t len)
 {
-	size_t n = cfg->nbackends < AG_MAX_BACKENDS ? cfg->nbackends : AG_MAX_BACKENDS, bad;
+	size_t n = cfg->nbackends, bad;
 	char list[768];
 
+	if (n > AG_MAX_BACKENDS)
+		n = AG_MAX_BACKENDS;
 	bad = startup_probe_reach(cfg->backends, n, list, sizeof(list));
 	if (bad == 0)
 		return STARTUP_OK;
@@ -448,8 +449,8 @@ static enum startup_result startup_check_file(const char *path, char *msg, size_
 	return STARTUP_OK;
 }
 
-enum startup_result startup_check_tls(const struct ag_config *cfg, SSL_CTX **ctx,
-				      const char **key, char *msg, size_t len)
+enum startup_result startup_check_tls(const struct ag_config *cfg, SSL_CTX **ctx, const char **key,
+				      char *msg, size_t len)
 {
 	char tlserr[512];
 

@@ -1,4 +1,5 @@
-/* startup.h: what an admin must hear before a daemon serves (issues 8, 14), at start and from -t. */
+/* startup.h: what an admin must hear before a daemon serves (issues 8, 14), at start and from -t.
+ */
 #ifndef AG_PROXY_STARTUP_H
 #define AG_PROXY_STARTUP_H
 
@@ -29,8 +30,8 @@ enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_C
  * tls_cert and tls_key are readable files, load, and match; then the expiry.
  * *key is the key the finding is about; *ctx the context (NULL if fatal).
  */
-enum startup_result startup_check_tls(const struct ag_config *cfg, SSL_CTX **ctx,
-				      const char **key, char *msg, size_t len);
+enum startup_result startup_check_tls(const struct ag_config *cfg, SSL_CTX **ctx, const char **key,
+				      char *msg, size_t len);
 /* [general] user exists (the daemons drop to it after binding). */
 enum startup_result startup_check_user(const struct ag_config *cfg, char *msg, size_t len);
 /* A listen address resolves the way the listener will bind it. */

@@ -433,7 +433,8 @@ static void test_key_where(void)
 	if (!ok(c != NULL, "config for config_key_where"))
 		return;
 	config_key_where(c, "general", "hostname", buf, sizeof(buf));
-	is_str(buf, "t.conf:2: [general] hostname", "a key from the file: FILE:LINE: [section] key");
+	is_str(buf, "t.conf:2: [general] hostname",
+	       "a key from the file: FILE:LINE: [section] key");
 	config_key_where(c, "general", "user", buf, sizeof(buf));
 	is_str(buf, "t.conf:6: [general] user", "a key set in a second [general]: its own line");
 	config_key_where(c, "proxy", "pam_service", buf, sizeof(buf));
