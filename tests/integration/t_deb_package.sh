@@ -43,6 +43,15 @@ cleanup() {
 		diag "cleanup: purging the authgate package this run installed"
 		dpkg --purge authgate >/dev/null 2>&1 || true
 	fi
+	# The "admin's" user and files of the purge checks, if the run stopped in between
+	# (none of it was there at the start: see the skips above).
+	rm -rf /etc/authgate
+	if getent passwd authgate | grep -q 'site account'; then
+		deluser --system --quiet authgate >/dev/null 2>&1 || true
+	fi
+	if getent group authgate >/dev/null && ! getent passwd authgate >/dev/null; then
+		delgroup --system --quiet authgate >/dev/null 2>&1 || true
+	fi
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -206,13 +215,33 @@ check "apt-get remove authgate" -- apt-get -o DPkg::Lock::Timeout=300 remove -y 
 check "removed: the programs are gone" -- eval \
 	"test ! -e /usr/sbin/authgate-proxy && test ! -e /usr/sbin/authgate-milter && test ! -e /usr/bin/authgate-audit"
 check "removed: the edited config stays (conffile)" -- grep -q "$pam" /etc/authgate/authgate.conf
+# A file the admin put next to the config is not the package's to delete.
+echo "the admin's" >/etc/authgate/admin-notes.txt
 check "apt-get purge authgate" -- apt-get -o DPkg::Lock::Timeout=300 purge -y -q authgate
 installed=0
-for f in /etc/authgate /etc/pam.d/authgate /etc/logrotate.d/authgate /var/log/authgate; do
+for f in /etc/pam.d/authgate /etc/logrotate.d/authgate /var/log/authgate \
+	/etc/authgate/authgate.conf; do
 	check "purged: $f is gone" -- test ! -e "$f"
 done
+check "purged: the admin's own file in /etc/authgate stays" -- \
+	grep -qx "the admin's" /etc/authgate/admin-notes.txt
+rm -rf /etc/authgate # (ours: this scenario made the file)
 check "purged: user and group authgate are gone" -- eval \
 	"! getent passwd authgate && ! getent group authgate"
+
+# A user "authgate" the admin made before installing is the admin's: purge keeps it.
+adduser --system --group --quiet --no-create-home --home /nonexistent --gecos "site account" \
+	authgate
+installed=1
+check "install again, with the admin's user authgate already there" -- \
+	apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "$work"/authgate_*.deb
+check "the package took that user as it is" -- eval \
+	"getent passwd authgate | cut -d: -f5 | grep -q '^site account'"
+check "apt-get purge authgate (again)" -- apt-get -o DPkg::Lock::Timeout=300 purge -y -q authgate
+installed=0
+check "purged: the admin's user authgate stays" -- eval "getent passwd authgate | grep -q 'site account'"
+deluser --system --quiet authgate >/dev/null 2>&1 || true
+getent group authgate >/dev/null && delgroup --system --quiet authgate >/dev/null 2>&1
 snapshot >"$work/after"
 check "nothing left behind: the same authgate paths, users and packages as before" -- \
 	diff "$work/before" "$work/after"
