@@ -77,12 +77,15 @@ mkdir -p "$src"
 if git -C "$AG_SRCDIR" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	(cd "$AG_SRCDIR" && git ls-files -z | tar --null -T - --ignore-failed-read -cf - 2>/dev/null) |
 		tar -xf - -C "$src"
+	check "the copy has debian/ and no configure (a clean tree)" -- eval \
+		"test -f '$src/debian/control' && test ! -e '$src/configure'"
 else
+	# Not a git checkout (a release tarball, say): everything but build directories;
+	# dh_autoreconf regenerates whatever autotools output is there.
 	tar -C "$AG_SRCDIR" --exclude=./_build --exclude='./_build*' --exclude=./.git -cf - . |
 		tar -xf - -C "$src"
+	check "the copy has debian/" -- test -f "$src/debian/control"
 fi
-check "the copy has debian/ and no configure (a clean tree)" -- eval \
-	"test -f '$src/debian/control' && test ! -e '$src/configure'"
 # nocheck: make check has run on this tree already; noddebs: no -dbgsym package to purge.
 (cd "$src" && DEB_BUILD_OPTIONS="nocheck noddebs parallel=$(nproc)" \
 	timeout 600 dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1) || true
