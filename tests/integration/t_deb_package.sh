@@ -46,7 +46,8 @@ cleanup() {
 	ag_cleanup_all
 	if [ "$installed" -eq 1 ]; then
 		diag "cleanup: purging the authgate package this run installed"
-		dpkg --purge authgate >/dev/null 2>&1 || true
+		apt-get -o DPkg::Lock::Timeout=300 purge -y -q authgate >/dev/null 2>&1 ||
+			dpkg --purge authgate >/dev/null 2>&1 || true
 	fi
 	# The "admin's" user and files of the purge checks, if the run stopped in between
 	# (none of it was there at the start: see the skips above).
