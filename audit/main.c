@@ -76,7 +76,7 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: authgate-audit [-c FILE] [-l LOG]... [--rotated] SUBCOMMAND [options]\n"
-		   "       authgate-audit -V\n\nsubcommands:\n");
+		   "       authgate-audit -V | -h\n\nsubcommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(
@@ -96,6 +96,8 @@ static void usage(FILE *f)
 	    "  --top N          at most N rows (who --by, unauth; html tables, default 25)\n"
 	    "  --strict         exit 2 when any line was not a valid record\n"
 	    "  -o FILE          write to FILE (replaced atomically) instead of stdout\n"
+	    "  -V, --version    print the version\n"
+	    "  -h, --help       print this help\n"
 	    "times are UTC; exit 0 ok, 1 usage, configuration or I/O error\n",
 	    AG_DEFAULT_CONFIG);
 }

@@ -1,8 +1,10 @@
 # doc/ and etc/: man pages and what an admin installs next to the programs.
 #
-# Where things go (each can be overridden on the make command line, e.g.
-# `make install systemdsystemunitdir=/lib/systemd/system`); configure with
-# --sysconfdir=/etc so that PAM and logrotate find their files.
+# Where things go: the config in $(sysconfdir)/authgate (the programs' compiled-in
+# default, see Makefile.am); PAM and logrotate files where those tools read them,
+# /etc/pam.d and /etc/logrotate.d whatever the prefix (configure --with-pamdir,
+# --with-logrotatedir, --with-systemdsystemunitdir; or on the make command line).
+# An admin configures with --prefix=/usr --sysconfdir=/etc --localstatedir=/var.
 
 dist_man_MANS = \
 	doc/authgate-proxy.8 \
@@ -11,9 +13,6 @@ dist_man_MANS = \
 	doc/authgate.conf.5
 
 authgateconfdir = $(sysconfdir)/authgate
-systemdsystemunitdir = $(prefix)/lib/systemd/system
-pamdir = $(sysconfdir)/pam.d
-logrotatedir = $(sysconfdir)/logrotate.d
 
 # The units name the installed programs and config file, so they are made from
 # templates at build time (the autoconf manual's advice for installation dirs).

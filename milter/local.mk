@@ -7,11 +7,15 @@ milter_authgate_milter_SOURCES = \
 	milter/callbacks.c \
 	milter/authres.c \
 	milter/routes.c \
-	milter/milter.h
+	milter/milter.h \
+	proxy/startup.c proxy/startup.h \
+	proxy/tls.c proxy/tls.h
+# proxy/startup.c: -t runs the same user, audit log, address and reachability checks as
+# the proxy's (it brings tls.c, OpenSSL and libevent's resolver along).
 # No autoconf config.h here: its name clashes with policy/config.h (-I order).
 milter_authgate_milter_CPPFLAGS = $(AM_CPPFLAGS) -DAG_VERSION='"$(PACKAGE_VERSION)"'
-milter_authgate_milter_CFLAGS = $(AM_CFLAGS)
-milter_authgate_milter_LDADD = $(POLICY_LIBS) $(MILTER_LIBS)
+milter_authgate_milter_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS)
+milter_authgate_milter_LDADD = $(POLICY_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 
 # Unit tests for the milter's pure helpers (no libmilter connection needed).
 MILTER_TESTS = tests/test_milter_authres tests/test_milter_routes

@@ -3,6 +3,7 @@
 #include "supervise.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,6 +19,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "proxy/startup.h"
+
 struct milter_opts {
 	const char *config_path; /* absolute once the worker runs: daemon() chdirs to "/" */
 	bool foreground;
@@ -28,19 +31,27 @@ static volatile sig_atomic_t smfi_done;
 static int smfi_result = MI_SUCCESS;
 static pthread_t main_thread;
 
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: authgate-milter [-f] [-c FILE]\n"
 		"       authgate-milter -t [-n] [-c FILE]\n"
 		"       authgate-milter -T postfix|postfix-hash|postfix-regexp|sendmail [-c FILE]\n"
-		"       authgate-milter -V\n"
-		"  -c FILE  configuration (default %s)\n"
-		"  -f       stay in the foreground, log to stderr as well\n"
-		"  -t       check the configuration and exit (0 ok, 1 with file:line: message)\n"
-		"  -n       with -t: print the effective configuration\n"
-		"  -T MTA   print the routing table for the protected lists\n"
-		"  -V       print the version\n",
+		"       authgate-milter -V | -h\n"
+		"  -c FILE        configuration (default %s)\n"
+		"  -f             stay in the foreground, log to stderr as well\n"
+		"  -t             check the configuration and what startup needs, and exit\n"
+		"                 (0 and \"ok\", or 1 with file:line: [section] key: message)\n"
+		"  -n             with -t: print the effective configuration\n"
+		"  -T MTA         print the routing table for the protected lists\n"
+		"  -V, --version  print the version\n"
+		"  -h, --help     print this help\n",
 		AG_DEFAULT_CONFIG);
 }
 
@@ -270,8 +281,76 @@ static int milter_worker(void *arg)
 	return smfi_result == MI_SUCCESS ? 0 : 1;
 }
 
+/* One -t finding on stderr; -1 if fatal. */
+static int milter_report(const struct ag_config *cfg, enum startup_result r, const char *section,
+			 const char *key, const char *msg)
+{
+	char line[1600];
+
+	if (r == STARTUP_OK)
+		return 0;
+	startup_format(cfg, r, section, key, msg, line, sizeof(line));
+	fprintf(stderr, "%s\n", line);
+	return r == STARTUP_FATAL ? -1 : 0;
+}
+
+/* libmilter's "inet:PORT@HOST" / "inet6:PORT@HOST": HOST must resolve for smfi_opensocket. */
+static enum startup_result milter_check_socket(const char *conn, char *msg, size_t len)
+{
+	struct ag_hostport hp;
+	const char *at, *p;
+	char *end;
+	unsigned long port;
+	size_t hl;
+
+	if (strncmp(conn, "inet:", 5) == 0)
+		p = conn + 5;
+	else if (strncmp(conn, "inet6:", 6) == 0)
+		p = conn + 6;
+	else
+		return STARTUP_OK; /* unix:/local: sockets are made when binding */
+	at = strchr(p, '@');
+	port = strtoul(p, &end, 10);
+	if (at == NULL || end != at || port == 0 || port > 65535) {
+		snprintf(msg, len, "%s: expected inet:PORT@HOST", conn);
+		return STARTUP_FATAL;
+	}
+	at++;
+	if (*at == '[')
+		at++;
+	hl = strcspn(at, "]");
+	if (hl == 0 || hl > AG_MAX_HOST) {
+		snprintf(msg, len, "%s: expected inet:PORT@HOST", conn);
+		return STARTUP_FATAL;
+	}
+	memcpy(hp.host, at, hl);
+	hp.host[hl] = '\0';
+	hp.port = (uint16_t)port;
+	return startup_check_listen(&hp, msg, len);
+}
+
+/*
+ * -t: what the worker needs before serving, short of binding and dropping
+ * privileges: the user to run as, the audit log, the socket's address; the
+ * hub answering is a warning (the MTA queues until it does).
+ */
+static int milter_check(const struct ag_config *cfg)
+{
+	char msg[1024];
+	int bad = 0;
+
+	bad |=
+	    milter_report(cfg, startup_check_user(cfg, msg, sizeof(msg)), "general", "user", msg);
+	bad |= milter_report(cfg, startup_check_audit(cfg, msg, sizeof(msg)), "general",
+			     "audit_log", msg);
+	bad |= milter_report(cfg, milter_check_socket(cfg->milter_socket, msg, sizeof(msg)),
+			     "milter", "socket", msg);
+	milter_report(cfg, startup_check_hub(cfg, msg, sizeof(msg)), "lists", "hub", msg);
+	return bad;
+}
+
 /* -t, -n, -T, -V: answer and exit, no daemon. */
-static int milter_oneshot(const struct ag_config *cfg, bool dump, const char *routes)
+static int milter_oneshot(const struct ag_config *cfg, bool check, bool dump, const char *routes)
 {
 	enum routes_format fmt;
 	const char *why;
@@ -290,8 +369,12 @@ static int milter_oneshot(const struct ag_config *cfg, bool dump, const char *ro
 		}
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
+	if (check && milter_check(cfg) < 0)
+		return 1;
 	if (dump)
 		config_dump(cfg, stdout);
+	else if (check)
+		printf("ok\n");
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -305,7 +388,7 @@ int main(int argc, char **argv)
 	char abspath[PATH_MAX];
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:fhntT:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:fhntT:V", long_options, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config_path = optarg;
@@ -345,7 +428,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check || routes != NULL) {
-		int rc = milter_oneshot(cfg, dump, routes);
+		int rc = milter_oneshot(cfg, check, dump, routes);
 
 		config_unref(cfg);
 		return rc;

@@ -328,6 +328,13 @@ static struct ag_config *config_load_stream(struct config_parse *st)
 		config_check_together(st);
 	free(st->pend);
 	st->pend = NULL;
+	if (!st->failed) {
+		st->cfg->key_lines = malloc(sizeof(seen));
+		if (st->cfg->key_lines == NULL)
+			config_oom(st);
+		else
+			memcpy(st->cfg->key_lines, seen, sizeof(seen));
+	}
 	if (st->failed) {
 		config_free(st->cfg);
 		return NULL;
@@ -375,6 +382,18 @@ struct ag_config *config_load_string(const char *text, const char *name,
 	}
 	st.text = text;
 	return config_load_stream(&st);
+}
+
+void config_key_where(const struct ag_config *c, const char *section, const char *key, char *buf,
+		      size_t len)
+{
+	int k = config_key_index(section, key);
+	int line = k >= 0 && c->key_lines != NULL ? c->key_lines[k] : 0;
+
+	if (line > 0)
+		snprintf(buf, len, "%s:%d: [%s] %s", c->path, line, section, key);
+	else
+		snprintf(buf, len, "%s: [%s] %s", c->path, section, key);
 }
 
 struct ag_config *config_ref(struct ag_config *c)

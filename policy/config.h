@@ -9,7 +9,11 @@
 
 #include "net.h"
 
+/* The build passes $(sysconfdir)/authgate/authgate.conf (Makefile.am), so the
+ * programs, the systemd units and `make install` name one file. */
+#ifndef AG_DEFAULT_CONFIG
 #define AG_DEFAULT_CONFIG "/etc/authgate/authgate.conf"
+#endif
 #define AG_MAX_BACKENDS 16
 #define AG_MAX_HOST 255
 
@@ -80,7 +84,8 @@ struct ag_config {
 	/* [milter] */
 	char *milter_socket;
 
-	int refcnt; /* atomic; private to config.c */
+	int refcnt;     /* atomic; private to config.c */
+	int *key_lines; /* per key, the line that set it (0: default); private to config.c */
 };
 
 /* Room for "file:line: [section] key: message". */
@@ -94,6 +99,14 @@ struct ag_config *config_load(const char *path, struct ag_config_error *err);
 struct ag_config *config_load_string(const char *text, const char *name, struct ag_config_error *err);
 struct ag_config *config_ref(struct ag_config *c);
 void config_unref(struct ag_config *c);
+
+/*
+ * Where a loaded key came from, as messages about it start: "FILE:LINE: [section] key"
+ * or, for a key left at its default, "FILE: [section] key". For checks made after
+ * loading (certificate files, users, addresses), so they read like the loader's own.
+ */
+void config_key_where(const struct ag_config *c, const char *section, const char *key, char *buf,
+		      size_t len);
 
 /* Print the effective configuration, every key with its value (postconf -n style). */
 void config_dump(const struct ag_config *c, FILE *out);

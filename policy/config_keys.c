@@ -340,6 +340,7 @@ void config_free(struct ag_config *c)
 		}
 	}
 	free(c->path);
+	free(c->key_lines);
 	free(c);
 }
 

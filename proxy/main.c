@@ -1,5 +1,6 @@
 /* main.c: authgate-proxy: flags, startup as root, privilege drop, signals, the event loop. */
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -28,14 +29,30 @@
 #define AG_VERSION "unknown"
 #endif
 
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
 #define DEFAULT_SHUTDOWN_GRACE 30
 /* Failed-AUTH counters kept (per address and per user): about 8 MB, LRU beyond. */
 #define AUTHLIMIT_CAPACITY 65536
 
-static void usage(void)
+static void usage(FILE *out)
 {
-	fprintf(stderr, "usage: authgate-proxy [-f] [-t [-n]] [-V] [-c FILE]\n");
-	exit(2);
+	fprintf(out,
+		"usage: authgate-proxy [-f] [-c FILE]\n"
+		"       authgate-proxy -t [-n] [-c FILE]\n"
+		"       authgate-proxy -V | -h\n"
+		"  -c FILE        configuration (default %s)\n"
+		"  -f             stay in the foreground, log to stderr as well\n"
+		"  -t             check the configuration and what startup needs, and exit\n"
+		"                 (0 and \"ok\", or 1 with file:line: [section] key: message)\n"
+		"  -n             with -t: print the effective configuration\n"
+		"  -V, --version  print the version\n"
+		"  -h, --help     print this help\n",
+		AG_DEFAULT_CONFIG);
 }
 
 /* Drop root for good; the PAM process (already forked) keeps it. */
@@ -299,62 +316,78 @@ out:
 	return rc;
 }
 
-/* One startup finding: to stderr for -t ("FILE: key: ..."), to the log otherwise. */
+/* One startup finding: to stderr for -t, to the log otherwise; -1 if fatal. */
 static int startup_report(const struct proxy_server *srv, bool check, enum startup_result r,
-			  const char *msg)
+			  const char *section, const char *key, const char *msg)
 {
+	char line[1600];
+
 	if (r == STARTUP_OK)
 		return 0;
+	startup_format(srv->cfg, r, section, key, msg, line, sizeof(line));
 	if (check)
-		fprintf(stderr, "%s: %s%s\n", srv->config_path, r == STARTUP_WARN ? "warning: " : "",
-			msg);
+		fprintf(stderr, "%s\n", line);
 	else
-		log_msg(r == STARTUP_WARN ? LOG_WARNING : LOG_ERR, NULL, "%s: %s%s", srv->config_path,
-			r == STARTUP_WARN ? "warning: " : "", msg);
+		log_msg(r == STARTUP_WARN ? LOG_WARNING : LOG_ERR, NULL, "%s", line);
 	return r == STARTUP_FATAL ? -1 : 0;
 }
 
 /*
- * Issue 8: the mistakes an admin makes at install time, said plainly before
- * anything is served. Fatal: a certificate the key does not match, no PAM
- * service, an audit log that cannot be written. Warnings: a certificate
- * about to expire, a backend that does not answer now (it may later).
- * With check (-t) nothing is opened for good, nothing created.
+ * Issues 8 and 14: the mistakes an admin makes at install time, said plainly
+ * before anything is served, and all of them by -t. Fatal: no such user, a
+ * listen address that does not resolve, a certificate or key that cannot be
+ * loaded or do not match, no PAM service, an audit log that cannot be
+ * written. Warnings: a certificate about to expire, a backend that does not
+ * answer now (it may later). With check (-t) nothing is opened for good,
+ * nothing created.
  */
 static int server_startup_checks(struct proxy_server *srv, bool check)
 {
-	char msg[1024], tlserr[512];
+	const struct ag_config *cfg = srv->cfg;
+	enum startup_result r;
+	const char *key;
+	char msg[1024];
 	int bad = 0;
 	SSL_CTX *ctx;
 
-	/* Keys are read as root: they need not be readable by the unprivileged user. */
-	ctx = tls_ctx_new(srv->cfg, tlserr, sizeof(tlserr));
-	if (ctx == NULL) {
-		snprintf(msg, sizeof(msg), "TLS: %s", tlserr);
-		bad |= startup_report(srv, check, STARTUP_FATAL, msg);
-	} else {
+	/* Not running as root, the proxy keeps its own user: nothing to look up. */
+	if (check || geteuid() == 0)
+		bad |= startup_report(srv, check, startup_check_user(cfg, msg, sizeof(msg)),
+				      "general", "user", msg);
+	if (cfg->has_listen_smtps)
 		bad |= startup_report(srv, check,
-				      startup_check_cert_expiry(srv->cfg, ctx, msg, sizeof(msg)), msg);
-	}
-	bad |= startup_report(srv, check, startup_check_pam(srv->cfg, msg, sizeof(msg)), msg);
+				      startup_check_listen(&cfg->listen_smtps, msg, sizeof(msg)),
+				      "proxy", "listen_smtps", msg);
+	if (cfg->has_listen_submission)
+		bad |= startup_report(
+		    srv, check, startup_check_listen(&cfg->listen_submission, msg, sizeof(msg)),
+		    "proxy", "listen_submission", msg);
+	/* Keys are read as root: they need not be readable by the unprivileged user. */
+	r = startup_check_tls(cfg, &ctx, &key, msg, sizeof(msg)); /* sets key: not in one call */
+	bad |= startup_report(srv, check, r, "proxy", key, msg);
+	bad |= startup_report(srv, check, startup_check_pam(cfg, msg, sizeof(msg)), "proxy",
+			      "pam_service", msg);
 	if (check) {
-		bad |= startup_report(srv, check, startup_check_audit(srv->cfg, msg, sizeof(msg)),
-				      msg);
+		bad |= startup_report(srv, check, startup_check_audit(cfg, msg, sizeof(msg)),
+				      "general", "audit_log", msg);
 	} else if (bad == 0) {
 		const char *why = NULL;
 
-		srv->audit = audit_log_open(srv->cfg->audit_log, &why);
+		srv->audit = audit_log_open(cfg->audit_log, &why);
 		if (srv->audit == NULL) {
-			snprintf(msg, sizeof(msg), "audit_log: cannot open %s: %s",
-				 srv->cfg->audit_log, why ? why : strerror(errno));
-			bad |= startup_report(srv, check, STARTUP_FATAL, msg);
+			snprintf(msg, sizeof(msg), "cannot open %s: %s", cfg->audit_log,
+				 why ? why : strerror(errno));
+			bad |= startup_report(srv, check, STARTUP_FATAL, "general", "audit_log",
+					      msg);
 		} else {
 			bad |= startup_report(srv, check,
-					      startup_audit_chown(srv->cfg, msg, sizeof(msg)), msg);
+					      startup_audit_chown(cfg, msg, sizeof(msg)), "general",
+					      "audit_log", msg);
 		}
 	}
 	if (bad == 0)
-		startup_report(srv, check, startup_check_backends(srv->cfg, msg, sizeof(msg)), msg);
+		startup_report(srv, check, startup_check_backends(cfg, msg, sizeof(msg)), "proxy",
+			       "backends", msg);
 	if (check || bad != 0)
 		SSL_CTX_free(ctx);
 	else
@@ -372,7 +405,7 @@ int main(int argc, char **argv)
 
 	memset(&srv, 0, sizeof(srv));
 	srv.config_path = AG_DEFAULT_CONFIG;
-	while ((opt = getopt(argc, argv, "c:fntV")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fhntV", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			srv.config_path = optarg;
@@ -389,12 +422,18 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("authgate-proxy %s\n", AG_VERSION);
 			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
-			usage();
+			usage(stderr);
+			return 2;
 		}
 	}
-	if (optind != argc || (dump && !check))
-		usage();
+	if (optind != argc || (dump && !check)) {
+		usage(stderr);
+		return 2;
+	}
 
 	memset(&err, 0, sizeof(err));
 	srv.cfg = config_load(srv.config_path, &err);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -20,29 +21,31 @@
 #include <openssl/x509.h>
 
 #include "policy/config.h"
+#include "tls.h"
 
-enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx, char *msg,
-					      size_t len)
+enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx,
+					      const char **key, char *msg, size_t len)
 {
 	X509 *x = SSL_CTX_get0_certificate(ctx);
 	const ASN1_TIME *na;
 	int days = 0, secs = 0;
 
+	*key = "tls_cert";
 	if (x == NULL || (na = X509_get0_notAfter(x)) == NULL)
 		return STARTUP_OK; /* tls_ctx_new() has refused anything worse */
 	if (ASN1_TIME_diff(&days, &secs, NULL, na) != 1) {
-		snprintf(msg, len, "tls_cert: %s: cannot read its expiry date", cfg->tls_cert);
+		snprintf(msg, len, "%s: cannot read its expiry date", cfg->tls_cert);
 		return STARTUP_WARN;
 	}
 	if (days < 0 || secs < 0) {
 		/* Not fatal: refusing to start would stop mail that clients might still send. */
-		snprintf(msg, len, "tls_cert: %s has EXPIRED: clients will refuse it; renew it now",
+		snprintf(msg, len, "%s has EXPIRED: clients will refuse it; renew it now",
 			 cfg->tls_cert);
 		return STARTUP_WARN;
 	}
 	if (days < STARTUP_CERT_WARN_DAYS) {
-		snprintf(msg, len, "tls_cert: %s expires in %d day%s: renew it", cfg->tls_cert,
-			 days, days == 1 ? "" : "s");
+		snprintf(msg, len, "%s expires in %d day%s: renew it", cfg->tls_cert, days,
+			 days == 1 ? "" : "s");
 		return STARTUP_WARN;
 	}
 	return STARTUP_OK;
@@ -68,7 +71,7 @@ enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, si
 	char etc[300], vendor[300];
 
 	if (svc == NULL || svc[0] == '\0' || strchr(svc, '/') != NULL || strlen(svc) > 255) {
-		snprintf(msg, len, "pam_service: \"%s\" is not a PAM service name", svc ? svc : "");
+		snprintf(msg, len, "\"%s\" is not a PAM service name", svc ? svc : "");
 		return STARTUP_FATAL;
 	}
 	snprintf(etc, sizeof(etc), "/etc/pam.d/%s", svc);
@@ -82,7 +85,7 @@ enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, si
 		if (access(vendor, R_OK) == 0)
 			return STARTUP_OK;
 		snprintf(msg, len,
-			 "pam_service: %s does not exist (%s): PAM would use the \"other\" "
+			 "%s does not exist (%s): PAM would use the \"other\" "
 			 "service and refuse every login; create it (see the shipped "
 			 "etc/pam.d/authgate)",
 			 etc, strerror(err));
@@ -91,7 +94,7 @@ enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, si
 	if (access("/etc/pam.conf", R_OK) == 0)
 		return STARTUP_OK; /* whether it names the service, only libpam can say */
 	snprintf(msg, len,
-		 "pam_service: neither %s nor /etc/pam.conf exists: PAM cannot "
+		 "neither %s nor /etc/pam.conf exists: PAM cannot "
 		 "authenticate anybody",
 		 etc);
 	return STARTUP_FATAL;
@@ -109,25 +112,24 @@ enum startup_result startup_check_audit(const struct ag_config *cfg, char *msg, 
 		int fd;
 
 		if (!S_ISREG(st.st_mode)) {
-			snprintf(msg, len, "audit_log: %s is not a regular file", path);
+			snprintf(msg, len, "%s is not a regular file", path);
 			return STARTUP_FATAL;
 		}
 		fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			snprintf(msg, len, "audit_log: %s is not writable: %s", path,
-				 strerror(errno));
+			snprintf(msg, len, "%s is not writable: %s", path, strerror(errno));
 			return STARTUP_FATAL;
 		}
 		close(fd);
 		return STARTUP_OK;
 	}
 	if (errno != ENOENT) {
-		snprintf(msg, len, "audit_log: %s: %s", path, strerror(errno));
+		snprintf(msg, len, "%s: %s", path, strerror(errno));
 		return STARTUP_FATAL;
 	}
 	snprintf(dirbuf, sizeof(dirbuf), "%s", path);
 	if (!startup_is_dir(dirname(dirbuf)) || access(dirbuf, W_OK | X_OK) < 0) {
-		snprintf(msg, len, "audit_log: cannot create %s: directory %s %s", path, dirbuf,
+		snprintf(msg, len, "cannot create %s: directory %s %s", path, dirbuf,
 			 startup_is_dir(dirbuf) ? "is not writable" : "does not exist");
 		return STARTUP_FATAL;
 	}
@@ -147,15 +149,15 @@ enum startup_result startup_audit_chown(const struct ag_config *cfg, char *msg, 
 	/* O_NOFOLLOW + fchown: a symlink planted at the path cannot hand us another file. */
 	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(msg, len, "audit_log: %s: %s", path, strerror(errno));
+		snprintf(msg, len, "%s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return STARTUP_FATAL;
 	}
 	if (S_ISREG(st.st_mode) && st.st_uid != pw->pw_uid &&
 	    fchown(fd, pw->pw_uid, (gid_t)-1) < 0) {
-		snprintf(msg, len, "audit_log: cannot give %s to %s: %s (SIGUSR1 reopen will fail)",
-			 path, cfg->user, strerror(errno));
+		snprintf(msg, len, "cannot give %s to %s: %s (SIGUSR1 reopen will fail)", path,
+			 cfg->user, strerror(errno));
 		close(fd);
 		return STARTUP_WARN;
 	}
@@ -178,7 +180,7 @@ struct startup_dns {
 	unsigned pending;
 };
 
-static struct startup_dns *startup_dns_ctx; /* only during startup_check_backends */
+static struct startup_dns *startup_dns_ctx; /* only during startup_probe_reach */
 
 static void startup_probe_fail(struct startup_probe *p, const char *why)
 {
@@ -278,12 +280,17 @@ static long startup_elapsed_ms(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-enum startup_result startup_check_backends(const struct ag_config *cfg, char *msg, size_t len)
+/*
+ * One non-blocking connect to each of hp[0..n) at once, all within
+ * STARTUP_BACKEND_TIMEOUT_MS; returns how many did not answer and lists them
+ * in msg ("host:port (why), ...").
+ */
+static size_t startup_probe_reach(const struct ag_hostport *hp, size_t n, char *msg, size_t len)
 {
 	struct startup_probe probe[AG_MAX_BACKENDS];
 	struct pollfd pfd[AG_MAX_BACKENDS];
 	struct timespec t0;
-	size_t n = cfg->nbackends, i, bad = 0, off = 0;
+	size_t i, bad = 0, off = 0;
 	long deadline;
 
 	if (n > AG_MAX_BACKENDS)
@@ -291,7 +298,7 @@ enum startup_result startup_check_backends(const struct ag_config *cfg, char *ms
 	memset(probe, 0, sizeof(probe));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++)
-		probe[i].hp = &cfg->backends[i];
+		probe[i].hp = &hp[i];
 	startup_resolve_all(probe, n, STARTUP_BACKEND_TIMEOUT_MS * 3 / 4);
 	for (i = 0; i < n; i++)
 		startup_probe_open(&probe[i]);
@@ -340,20 +347,137 @@ enum startup_result startup_check_backends(const struct ag_config *cfg, char *ms
 			evutil_freeaddrinfo(probe[i].ai);
 		if (why == NULL)
 			continue;
-		if (bad++ == 0)
-			off += (size_t)snprintf(msg, len, "backends: cannot reach");
 		if (off < len)
-			off += (size_t)snprintf(
-			    msg + off, len - off,
-			    strchr(cfg->backends[i].host, ':') ? "%s [%s]:%u (%s)"
-							       : "%s %s:%u (%s)",
-			    bad > 1 ? "," : "", cfg->backends[i].host, cfg->backends[i].port, why);
+			off += (size_t)snprintf(msg + off, len - off,
+						strchr(hp[i].host, ':') ? "%s[%s]:%u (%s)"
+									: "%s%s:%u (%s)",
+						bad > 0 ? ", " : "", hp[i].host, hp[i].port, why);
+		bad++;
 	}
+	return bad;
+}
+
+enum startup_result startup_check_backends(const struct ag_config *cfg, char *msg, size_t len)
+{
+	size_t n = cfg->nbackends, bad;
+	char list[768];
+
+	if (n > AG_MAX_BACKENDS)
+		n = AG_MAX_BACKENDS;
+	bad = startup_probe_reach(cfg->backends, n, list, sizeof(list));
 	if (bad == 0)
 		return STARTUP_OK;
-	if (off < len)
-		snprintf(msg + off, len - off, "%s",
-			 bad == n ? "; mail will get 451 until one is up"
-				  : "; the others are used");
+	snprintf(msg, len, "cannot reach %s%s", list,
+		 bad == n ? "; mail will get 451 until one is up" : "; the others are used");
 	return STARTUP_WARN;
+}
+
+enum startup_result startup_check_hub(const struct ag_config *cfg, char *msg, size_t len)
+{
+	char list[512];
+
+	if (!cfg->has_hub || startup_probe_reach(&cfg->hub, 1, list, sizeof(list)) == 0)
+		return STARTUP_OK;
+	snprintf(msg, len,
+		 "cannot reach %s; protected-list mail waits in the MTA's queue until it answers",
+		 list);
+	return STARTUP_WARN;
+}
+
+/* The user we drop to: a typo here would otherwise be found only after binding. */
+enum startup_result startup_check_user(const struct ag_config *cfg, char *msg, size_t len)
+{
+	struct passwd *pw;
+
+	if (cfg->user == NULL || cfg->user[0] == '\0') {
+		snprintf(msg, len, "no user to run as");
+		return STARTUP_FATAL;
+	}
+	errno = 0;
+	pw = getpwnam(cfg->user);
+	if (pw != NULL)
+		return STARTUP_OK;
+	if (errno != 0 && errno != ENOENT && errno != ESRCH)
+		snprintf(msg, len, "cannot look up user \"%s\": %s", cfg->user, strerror(errno));
+	else
+		snprintf(msg, len,
+			 "user \"%s\" does not exist (create it, e.g. adduser --system --group %s)",
+			 cfg->user, cfg->user);
+	return STARTUP_FATAL;
+}
+
+/* Resolved as the listener will bind it (AI_PASSIVE), with the system resolver. */
+enum startup_result startup_check_listen(const struct ag_hostport *hp, char *msg, size_t len)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%u", hp->port);
+	rc = getaddrinfo(hp->host[0] ? hp->host : NULL, port, &hints, &res);
+	if (rc == 0) {
+		freeaddrinfo(res);
+		return STARTUP_OK;
+	}
+	snprintf(msg, len, strchr(hp->host, ':') ? "[%s]:%u: %s" : "%s:%u: %s", hp->host, hp->port,
+		 gai_strerror(rc));
+	return STARTUP_FATAL;
+}
+
+/* A directory or a missing file gets a plain sentence, not an OpenSSL error code. */
+static enum startup_result startup_check_file(const char *path, char *msg, size_t len)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		snprintf(msg, len, "%s: %s", path, strerror(errno));
+		return STARTUP_FATAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(msg, len, "%s is %s, not a file", path,
+			 S_ISDIR(st.st_mode) ? "a directory" : "a special file");
+		return STARTUP_FATAL;
+	}
+	if (access(path, R_OK) < 0) {
+		snprintf(msg, len, "%s: %s", path, strerror(errno));
+		return STARTUP_FATAL;
+	}
+	return STARTUP_OK;
+}
+
+enum startup_result startup_check_tls(const struct ag_config *cfg, SSL_CTX **ctx, const char **key,
+				      char *msg, size_t len)
+{
+	char tlserr[512];
+
+	*ctx = NULL;
+	*key = "tls_cert";
+	if (cfg->tls_cert != NULL && startup_check_file(cfg->tls_cert, msg, len) != STARTUP_OK)
+		return STARTUP_FATAL;
+	*key = "tls_key";
+	if (cfg->tls_key != NULL && startup_check_file(cfg->tls_key, msg, len) != STARTUP_OK)
+		return STARTUP_FATAL;
+	*ctx = tls_ctx_new(cfg, tlserr, sizeof(tlserr));
+	if (*ctx != NULL)
+		return startup_check_cert_expiry(cfg, *ctx, key, msg, len);
+	/* tls.c names what failed first: the certificate, the key, or the pair. */
+	if (strncmp(tlserr, "cannot load certificate", 23) == 0)
+		*key = "tls_cert";
+	else if (strncmp(tlserr, "tls_min_version", 15) == 0)
+		*key = "tls_min_version";
+	snprintf(msg, len, "%s", tlserr);
+	return STARTUP_FATAL;
+}
+
+void startup_format(const struct ag_config *cfg, enum startup_result r, const char *section,
+		    const char *key, const char *msg, char *out, size_t len)
+{
+	char where[512];
+
+	config_key_where(cfg, section, key, where, sizeof(where));
+	snprintf(out, len, "%s: %s%s", where, r == STARTUP_WARN ? "warning: " : "", msg);
 }

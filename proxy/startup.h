@@ -1,4 +1,5 @@
-/* startup.h: what an admin must hear before the proxy serves (issue 8), at start and from -t. */
+/* startup.h: what an admin must hear before a daemon serves (issues 8, 14), at start and from -t.
+ */
 #ifndef AG_PROXY_STARTUP_H
 #define AG_PROXY_STARTUP_H
 
@@ -8,6 +9,7 @@
 #include <openssl/ssl.h>
 
 struct ag_config;
+struct ag_hostport;
 
 #define STARTUP_CERT_WARN_DAYS 14
 #define STARTUP_BACKEND_TIMEOUT_MS 2000 /* all backends are tried at once, within this */
@@ -15,13 +17,27 @@ struct ag_config;
 enum startup_result { STARTUP_OK = 0, STARTUP_WARN, STARTUP_FATAL };
 
 /*
- * Each check writes at most one line into msg (without the config file name)
- * and says how bad it is. They run as root, before privileges are dropped.
+ * Each check writes at most one line into msg (without the file, section and
+ * key: the caller prefixes config_key_where()) and says how bad it is. They
+ * run as root, before privileges are dropped; none binds, creates or changes
+ * anything, so -t runs them all. authgate-milter links this file too.
  */
 
 /* The leaf certificate of ctx expires within STARTUP_CERT_WARN_DAYS days (or has). */
-enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx, char *msg,
-					      size_t len);
+enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx,
+					      const char **key, char *msg, size_t len);
+/*
+ * tls_cert and tls_key are readable files, load, and match; then the expiry.
+ * *key is the key the finding is about; *ctx the context (NULL if fatal).
+ */
+enum startup_result startup_check_tls(const struct ag_config *cfg, SSL_CTX **ctx, const char **key,
+				      char *msg, size_t len);
+/* [general] user exists (the daemons drop to it after binding). */
+enum startup_result startup_check_user(const struct ag_config *cfg, char *msg, size_t len);
+/* A listen address resolves the way the listener will bind it. */
+enum startup_result startup_check_listen(const struct ag_hostport *hp, char *msg, size_t len);
+/* [lists] hub answers a TCP connect (a warning if not; nothing if no hub). */
+enum startup_result startup_check_hub(const struct ag_config *cfg, char *msg, size_t len);
 /* The PAM service exists the way libpam looks for it, else PAM would use "other". */
 enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, size_t len);
 /*
@@ -37,5 +53,11 @@ enum startup_result startup_check_backends(const struct ag_config *cfg, char *ms
  * changes; a missing user or a syslog target is nothing to do.
  */
 enum startup_result startup_audit_chown(const struct ag_config *cfg, char *msg, size_t len);
+/*
+ * A finding as -t prints it and the log says it: "FILE:LINE: [section] key: msg",
+ * "FILE:LINE: [section] key: warning: msg" (FILE: alone for a defaulted key).
+ */
+void startup_format(const struct ag_config *cfg, enum startup_result r, const char *section,
+		    const char *key, const char *msg, char *out, size_t len);
 
 #endif

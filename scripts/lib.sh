@@ -6,7 +6,9 @@
 # named here. Packages are installed without recommends, so a recommended package a test needs
 # is named too (libnet-ssleay-perl: swaks' TLS; man-db: t_manpages; jq, python3: JSON checks;
 # m4: the sendmail.mc check; systemd: systemd-analyze verify of the units; curl, msmtp,
-# mutt: the client matrix).
+# mutt: the client matrix; debhelper, which brings dh-autoreconf and dpkg-dev (no fakeroot:
+# Rules-Requires-Root: no), lintian, and git (its copy of the tree is the tracked files):
+# t_deb_package builds the .deb).
 # shellcheck disable=SC2034
 AG_BUILD_PACKAGES=(build-essential autoconf automake pkg-config libssl-dev libmilter-dev
 	libpam0g-dev libevent-dev libinih-dev zlib1g-dev openssl)
@@ -16,7 +18,7 @@ AG_DEMO_PACKAGES=(postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libauth
 # What the whole test suite runs on top of that.
 AG_TEST_PACKAGES=("${AG_DEMO_PACKAGES[@]}" miltertest libsasl2-modules sasl2-bin time gzip
 	chromium clang libclang-rt-14-dev haproxy rsyslog logrotate man-db groff-base iproute2
-	jq python3 m4 systemd curl msmtp mutt)
+	jq python3 m4 systemd curl msmtp mutt debhelper lintian git)
 
 # ag_apt ARGS...: apt-get that waits (bounded) for another apt/dpkg to finish instead of failing.
 ag_apt() {

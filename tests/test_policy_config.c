@@ -423,6 +423,29 @@ static void test_refcount(void)
 	config_unref(NULL);
 }
 
+/* config_key_where: the prefix of messages about a loaded key, with the line that set it. */
+static void test_key_where(void)
+{
+	struct ag_config_error err;
+	struct ag_config *c = load_extra("[general]\nuser = mail\n", &err);
+	char buf[256];
+
+	if (!ok(c != NULL, "config for config_key_where"))
+		return;
+	config_key_where(c, "general", "hostname", buf, sizeof(buf));
+	is_str(buf, "t.conf:2: [general] hostname",
+	       "a key from the file: FILE:LINE: [section] key");
+	config_key_where(c, "general", "user", buf, sizeof(buf));
+	is_str(buf, "t.conf:6: [general] user", "a key set in a second [general]: its own line");
+	config_key_where(c, "proxy", "pam_service", buf, sizeof(buf));
+	is_str(buf, "t.conf: [proxy] pam_service", "a defaulted key: FILE: [section] key");
+	config_key_where(c, "nosuch", "key", buf, sizeof(buf));
+	is_str(buf, "t.conf: [nosuch] key", "an unknown key: no line");
+	config_key_where(c, "general", "hostname", buf, 8);
+	is_str(buf, "t.conf:", "truncated to the buffer, terminated");
+	config_unref(c);
+}
+
 /* Every effective key, once, "section.key = value"; the dump loads back to the same dump. */
 static void test_dump(void)
 {
@@ -525,6 +548,7 @@ int main(void)
 	test_hostport();
 	test_instant();
 	test_refcount();
+	test_key_where();
 	test_dump();
 	return tap_done();
 }

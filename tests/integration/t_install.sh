@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # t_install: an admin runs `make install`: programs, man pages, config, systemd units, PAM
-# and logrotate files land where they belong, an edited config survives, uninstall cleans up.
+# and logrotate files land where they belong (PAM and logrotate in /etc/pam.d and
+# /etc/logrotate.d whatever the prefix), the programs' default config is the installed one,
+# an edited config survives, uninstall cleans up.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 
@@ -11,10 +13,12 @@ command -v make >/dev/null || skip_all "make not installed"
 work=$(mktemp -d /tmp/ag-install-XXXXXX)
 dest=$work/root
 real_installed=0
+# The real install (at the end) puts PAM and logrotate files in a scratch directory.
+real_dirs=(pamdir="$work/real-pam.d" logrotatedir="$work/real-logrotate.d")
 cleanup() {
 	# Only what this script put into the real prefix (see the end), and only if it did.
 	if [ "$real_installed" -eq 1 ]; then
-		make -s -C "$b" uninstall >/dev/null 2>&1 || true
+		make -s -C "$b" uninstall "${real_dirs[@]}" >/dev/null 2>&1 || true
 	fi
 	rm -rf "$work"
 }
@@ -35,7 +39,15 @@ bindir=$(var bindir)
 sysconfdir=$(var sysconfdir)
 mandir=$(var mandir)
 unitdir=$(var systemdsystemunitdir)
-diag "prefix $prefix, sbindir $sbindir, sysconfdir $sysconfdir, units $unitdir"
+pamdir=$(var pamdir)
+logrotatedir=$(var logrotatedir)
+diag "prefix $prefix, sbindir $sbindir, sysconfdir $sysconfdir, units $unitdir, PAM $pamdir, logrotate $logrotatedir"
+# Where libpam and logrotate read, unless configure was told otherwise.
+if [ "$(grep -c -- '--with-pamdir\|--with-logrotatedir' "$b/config.log")" -eq 0 ]; then
+	check "PAM files go to /etc/pam.d whatever the prefix" -- test "$pamdir" = /etc/pam.d
+	check "logrotate files go to /etc/logrotate.d whatever the prefix" -- \
+		test "$logrotatedir" = /etc/logrotate.d
+fi
 
 units=(etc/authgate-proxy.service etc/authgate-milter.service)
 # The programs are built by other parts of the tree: while one does not build, install the
@@ -60,8 +72,8 @@ data_files=(
 	"$mandir/man1/authgate-audit.1|doc/authgate-audit.1"
 	"$mandir/man5/authgate.conf.5|doc/authgate.conf.5"
 	"$sysconfdir/authgate/authgate.conf|etc/authgate.conf"
-	"$sysconfdir/pam.d/authgate|etc/pam.d/authgate"
-	"$sysconfdir/logrotate.d/authgate|etc/logrotate.d/authgate"
+	"$pamdir/authgate|etc/pam.d/authgate"
+	"$logrotatedir/authgate|etc/logrotate.d/authgate"
 	"$unitdir/authgate-proxy.service|"
 	"$unitdir/authgate-milter.service|"
 )
@@ -132,8 +144,8 @@ fi
 
 # PAM: the stacks the service includes exist on Debian.
 check "pam.d/authgate includes common-auth and common-account" -- eval \
-	"grep -qx '@include common-auth' '$dest$sysconfdir/pam.d/authgate' &&
-	 grep -qx '@include common-account' '$dest$sysconfdir/pam.d/authgate'"
+	"grep -qx '@include common-auth' '$dest$pamdir/authgate' &&
+	 grep -qx '@include common-account' '$dest$pamdir/authgate'"
 if [ -e /etc/pam.d/common-auth ] && [ -e /etc/pam.d/common-account ]; then
 	ok 0 "/etc/pam.d/common-auth and common-account exist here"
 else
@@ -141,7 +153,7 @@ else
 fi
 
 # logrotate: a dry run (-d changes nothing) over a copy pointing at a scratch directory.
-lr=$dest$sysconfdir/logrotate.d/authgate
+lr=$dest$logrotatedir/authgate
 check "logrotate: daily, 30 rotations, compressed, created 0640 authgate adm" -- eval \
 	"grep -qx '	daily' '$lr' && grep -qx '	rotate 30' '$lr' &&
 	 grep -qx '	compress' '$lr' && grep -qx '	delaycompress' '$lr' &&
@@ -160,11 +172,25 @@ else
 	diag "logrotate not installed: file syntax not checked by logrotate itself"
 fi
 
-# The installed sample config is one the programs accept (-t). The proxy would read the
-# TLS files at start, so its copy points at a throwaway certificate.
+# The programs read the installed config by default (one path, from sysconfdir).
+for entry in "authgate-proxy|$sbindir" "authgate-milter|$sbindir" "authgate-audit|$bindir"; do
+	name=${entry%%|*} dir=${entry#*|}
+	if [ "$full" -ne 1 ] || [ ! -x "$dest$dir/$name" ]; then continue; fi
+	check "$name --help: default config $sysconfdir/authgate/authgate.conf" -- \
+		grep -qF "default $sysconfdir/authgate/authgate.conf)" <<<"$("$dest$dir/$name" --help)"
+done
+
+# The installed sample config is one the programs accept (-t), once it names what exists on
+# this machine: -t checks the user, the audit log's directory and the TLS files, as startup.
+me=nobody
+[ "$(id -u)" -eq 0 ] || me=$(id -un)
+chmod 755 "$work"
+mkdir -p "$work/auditlog" && chmod 1777 "$work/auditlog"
 if [ "$full" -eq 1 ] && [ -x "$dest$sbindir/authgate-milter" ]; then
+	sed -e "s|^audit_log .*|audit_log = $work/auditlog/audit.jsonl|" -e "s|^user .*|user = $me|" \
+		"$dest$sysconfdir/authgate/authgate.conf" >"$work/milter.conf"
 	check "authgate-milter -t accepts the installed sample config" -- \
-		"$dest$sbindir/authgate-milter" -t -c "$dest$sysconfdir/authgate/authgate.conf"
+		"$dest$sbindir/authgate-milter" -t -c "$work/milter.conf"
 fi
 if [ "$full" -eq 1 ] && [ -x "$dest$sbindir/authgate-proxy" ] && command -v openssl >/dev/null; then
 	# -t runs the startup checks too: certificate, PAM service file, audit log directory.
@@ -173,7 +199,7 @@ if [ "$full" -eq 1 ] && [ -x "$dest$sbindir/authgate-proxy" ] && command -v open
 	mkdir -p "$work/auditlog"
 	sed -e "s|^tls_cert .*|tls_cert = $work/cert.pem|" -e "s|^tls_key .*|tls_key = $work/key.pem|" \
 		-e "s|^audit_log .*|audit_log = $work/auditlog/audit.jsonl|" \
-		-e "s|^pam_service .*|pam_service = other|" \
+		-e "s|^pam_service .*|pam_service = other|" -e "s|^user .*|user = $me|" \
 		"$dest$sysconfdir/authgate/authgate.conf" >"$work/proxy.conf"
 	check "authgate-proxy -t accepts the installed sample config" -- \
 		"$dest$sbindir/authgate-proxy" -t -c "$work/proxy.conf"
@@ -187,7 +213,7 @@ check "uninstall leaves no files" -- test -z "$left"
 # An admin's edits are kept: a reinstall does not overwrite the config or the PAM
 # service, and uninstall leaves them (like Debian conffiles).
 conf=$dest$sysconfdir/authgate/authgate.conf
-pam=$dest$sysconfdir/pam.d/authgate
+pam=$dest$pamdir/authgate
 mk "${units[@]}" >/dev/null
 mk install-data DESTDIR="$dest" >/dev/null
 echo "; edited by the admin" >>"$conf"
@@ -231,12 +257,14 @@ fi
 if [ "$real_ok" -eq 1 ]; then
 	# Directories this install creates are removed again if it leaves them empty.
 	newdirs=()
-	for d in "$sysconfdir/pam.d" "$sysconfdir/logrotate.d" "$unitdir" "$prefix/lib/systemd" \
+	for d in "$unitdir" "$prefix/lib/systemd" \
 		"$mandir/man1" "$mandir/man5" "$mandir/man8"; do
 		[ -d "$d" ] || newdirs+=("$d")
 	done
 	real_installed=1
-	check "make ${install_targets[*]} into $prefix" -- mk "${install_targets[@]}"
+	# PAM and logrotate files go to a scratch directory: /etc/pam.d/authgate and
+	# /etc/logrotate.d/authgate may belong to an installed package (t_deb_package).
+	check "make ${install_targets[*]} into $prefix" -- mk "${install_targets[@]}" "${real_dirs[@]}"
 	check "man -w authgate.conf finds $mandir/man5/authgate.conf.5" -- \
 		man_finds authgate.conf "$mandir/man5/authgate.conf.5"
 	check "man -w authgate-proxy finds section 8" -- \
@@ -245,7 +273,7 @@ if [ "$real_ok" -eq 1 ]; then
 		man_finds authgate-milter "$mandir/man8/authgate-milter.8"
 	check "man -w authgate-audit finds section 1" -- \
 		man_finds authgate-audit "$mandir/man1/authgate-audit.1"
-	check "make uninstall from $prefix" -- mk uninstall
+	check "make uninstall from $prefix" -- mk uninstall "${real_dirs[@]}"
 	real_installed=0
 	gone=0
 	for path in "${data_files[@]%%|*}" "$sbindir/authgate-proxy" "$sbindir/authgate-milter" \

@@ -29,8 +29,11 @@ section() {
 }
 
 # has_tag PAGE SECTION TAG: TAG starts an indented tag line (".TP") in SECTION.
+# (The escaping is a function of its own: inside "$(...)" the old inline sed lost a
+# backslash, failed, and left the pattern matching every indented line.)
+ere_escape() { printf '%s' "$1" | sed -e 's/[]\/$*.^|+?(){}[]/\\&/g'; }
 has_tag() {
-	section "$1" "$2" | grep -qE "^ {7}$(sed 's/[][.*^$\\/+?(){}|]/\\&/g' <<<"$3")( |$)"
+	section "$1" "$2" | grep -qE -- "^ {7}$(ere_escape "$3")( |,|$)"
 }
 
 for page in "${pages[@]}"; do
@@ -57,7 +60,7 @@ done
 
 # The programs: every flag of INTERFACE.md, signals, exit status, files.
 for page in authgate-proxy.8 authgate-milter.8; do
-	for flag in "-c file" -f -t -n -V; do
+	for flag in "-c file" -f -t -n "-V, --version" "-h, --help"; do
 		check "$page: OPTIONS documents $flag" -- has_tag "$page" OPTIONS "$flag"
 	done
 	for sig in SIGHUP SIGUSR1 SIGTERM; do

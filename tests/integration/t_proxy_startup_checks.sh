@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# t_proxy_startup_checks: an admin's install mistakes are named at start and by -t: key not matching
-# the certificate, no PAM service, audit log not writable (fatal); certificate about to expire,
-# backend down (warnings). The audit log is handed to `user`, so SIGUSR1 reopens work after rotation.
+# t_proxy_startup_checks: an admin's install mistakes are named at start and by -t, as
+# "FILE:LINE: [section] key: ...": no such user, a listen address that does not resolve, a
+# certificate path that is a directory, a key not matching the certificate, no PAM service,
+# audit log not writable (fatal); certificate about to expire, backend down (warnings).
+# The audit log is handed to `user`, so SIGUSR1 reopens work after rotation.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 . "$AG_SRCDIR/tests/integration/lib.sh"
@@ -61,7 +63,7 @@ t "$c"
 ag_check "-t on a good config with a dead backend: exit 0" -- test "$rc" -eq 0
 ag_check "it prints ok" -- says '^ok$'
 ag_check "it warns the backend cannot be reached" -- \
-	says "^$c: warning: backends: cannot reach 127\.0\.0\.1:$dead \(Connection refused\)"
+	says "^$c:[0-9]+: \[proxy\] backends: warning: cannot reach 127\.0\.0\.1:$dead \(Connection refused\)"
 lacks() { ! grep -qE -- "$1" <<<"$out"; }
 ag_check "no certificate warning for a 400-day certificate" -- lacks 'tls_cert'
 
@@ -70,23 +72,55 @@ c=$(conf short "proxy.tls_cert=$work/short/cert.pem" "proxy.tls_key=$work/short/
 t "$c"
 ag_check "-t with a 2-day certificate: exit 0" -- test "$rc" -eq 0
 ag_check "warning: expires in 1 or 2 days" -- \
-	says "^$c: warning: tls_cert: .*/short/cert\.pem expires in [12] days?: renew it"
+	says "^$c:[0-9]+: \[proxy\] tls_cert: warning: .*/short/cert\.pem expires in [12] days?: renew it"
 
 # --- key and certificate that do not belong together: fatal
 c=$(conf mismatch "proxy.tls_cert=$work/long/cert.pem" "proxy.tls_key=$work/other/key.pem")
 t "$c"
 ag_check "-t with a key not matching the certificate: exit 1" -- test "$rc" -eq 1
-ag_check "it says so, naming key and certificate" -- \
-	says "^$c: TLS: key .*/other/key\.pem does not match certificate .*/long/cert\.pem"
+ag_check "it says so, naming file, line, key and certificate" -- \
+	says "^$c:[0-9]+: \[proxy\] tls_key: key .*/other/key\.pem does not match certificate .*/long/cert\.pem"
 ag_check "the daemon refuses to start, with the same reason" -- start_fails "$c"
 ag_check "(logged)" -- says 'does not match certificate'
+
+# --- the user to drop to does not exist: fatal (the daemon would find out only after binding)
+c=$(conf nouser "general.user=agnosuch$$")
+t "$c"
+ag_check "-t with a user that does not exist: exit 1" -- test "$rc" -eq 1
+ag_check "it names file, line, key and user" -- \
+	says "^$c:[0-9]+: \[general\] user: user \"agnosuch$$\" does not exist"
+ag_check "the daemon refuses to start" -- start_fails "$c"
+
+# --- a listen address that does not resolve: fatal
+c=$(conf badlisten "proxy.listen_smtps=nonsense")
+t "$c"
+ag_check "-t with listen_smtps = nonsense: exit 1" -- test "$rc" -eq 1
+ag_check "it names file, line and key" -- says "^$c:[0-9]+: \[proxy\] listen_smtps: nonsense:465: "
+ag_check "the daemon refuses to start" -- start_fails "$c"
+c=$(conf badlisten6 "proxy.listen_submission=no-such-host.invalid:587")
+t "$c"
+ag_check "-t with listen_submission naming no host: exit 1" -- test "$rc" -eq 1
+ag_check "(listen_submission named)" -- says "^$c:[0-9]+: \[proxy\] listen_submission: no-such-host\.invalid:587: "
+
+# --- certificate path that is a directory, key file missing: fatal, in the same form
+c=$(conf certdir "proxy.tls_cert=$work/long")
+t "$c"
+ag_check "-t with tls_cert a directory: exit 1" -- test "$rc" -eq 1
+ag_check "it says it is a directory, naming file, line and key" -- \
+	says "^$c:[0-9]+: \[proxy\] tls_cert: .*/long is a directory, not a file"
+ag_check "the daemon refuses to start" -- start_fails "$c"
+c=$(conf nokey "proxy.tls_key=$work/long/missing.pem")
+t "$c"
+ag_check "-t with a tls_key that does not exist: exit 1" -- test "$rc" -eq 1
+ag_check "it names file, line and key" -- \
+	says "^$c:[0-9]+: \[proxy\] tls_key: .*/long/missing\.pem: No such file or directory"
 
 # --- no PAM service: fatal, with the file named
 c=$(conf nopam "proxy.pam_service=authgate-test-missing-$$")
 t "$c"
 ag_check "-t with a missing PAM service: exit 1" -- test "$rc" -eq 1
 ag_check "it names /etc/pam.d/SERVICE and what PAM would do" -- \
-	says "pam_service: /etc/pam.d/authgate-test-missing-$$ does not exist .*\"other\""
+	says "^$c:[0-9]+: \[proxy\] pam_service: /etc/pam.d/authgate-test-missing-$$ does not exist .*\"other\""
 ag_check "the daemon refuses to start" -- start_fails "$c"
 
 # --- audit log in a directory that is not there / a path that is a directory: fatal
@@ -108,13 +142,13 @@ c=$(conf many "proxy.pam_service=authgate-test-missing-$$" "general.audit_log=$w
 	"proxy.tls_key=$work/other/key.pem")
 t "$c"
 ag_check "-t reports all three problems in one go" -- \
-	test "$(grep -cE 'TLS: key .* does not match|pam_service: |audit_log: ' <<<"$out")" -eq 3
+	test "$(grep -cE '\] tls_key: key .* does not match|\] pam_service: |\] audit_log: ' <<<"$out")" -eq 3
 
 # --- the daemon starts with a dead backend (warning) and gives the audit log to `user`
 c=$(conf run "proxy.backends=127.0.0.1:$dead, 127.0.0.1:$sink")
 must "the daemon starts although the first backend is down" -- ag_proxy_start "$c"
 ag_check "and logs a warning naming it" -- \
-	grep -qE "warning: backends: cannot reach 127\.0\.0\.1:$dead" "$AG_PROXY_LOG"
+	grep -qE "\[proxy\] backends: warning: cannot reach 127\.0\.0\.1:$dead" "$AG_PROXY_LOG"
 log=$work/run/audit.jsonl
 ag_check "the audit log belongs to nobody (user), not root" -- test "$(stat -c %U "$log")" = nobody
 banner() { printf 'QUIT\n' | agc_session "$(ag__conf_port "$c" listen_submission)"; }
