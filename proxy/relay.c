@@ -70,6 +70,7 @@ struct relay {
 	char backend_name[AG_MAX_HOST + 16];
 
 	bool ext_xclient, ext_size, ext_8bitmime;
+	bool xclient_refused; /* a backend was passed over for want of XCLIENT: 451 4.7.0 */
 	char xclient_names[256];
 	struct xclient_cmds xc;
 	size_t xc_next;
@@ -125,8 +126,9 @@ static void relay_complete(struct relay *r, enum relay_step step, int code, cons
 static void relay_complete_451(struct relay *r, enum relay_step step)
 {
 	char buf[256];
+	enum ag_reply_id id = r->xclient_refused ? AG_REPLY_XCLIENT_UNAVAILABLE : AG_REPLY_NO_BACKEND;
 
-	if (reply_format(r->cfg, AG_REPLY_NO_BACKEND, buf, sizeof(buf)) < 0)
+	if (reply_format(r->cfg, id, buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "451 4.4.1 Try again later");
 	relay_complete(r, step, 451, buf);
 }
@@ -284,7 +286,20 @@ static void relay_reply_done(struct relay *r, int code)
 	case RS_EHLO2:
 		if (code != 250)
 			goto refused;
-		if (r->state == RS_EHLO && r->cfg->backend_xclient && r->ext_xclient) {
+		if (r->state == RS_EHLO && r->cfg->backend_xclient) {
+			/*
+			 * Fail closed: without XCLIENT LOGIN and ADDR the backend would
+			 * take the mail as coming from us (often a trusted network) and
+			 * without the login: an unauthenticated relay path. Next backend;
+			 * if none will do, 451 4.7.0 (AG_REPLY_XCLIENT_UNAVAILABLE).
+			 */
+			if (!r->ext_xclient || !xclient_supports(r->xclient_names, "LOGIN") ||
+			    !xclient_supports(r->xclient_names, "ADDR")) {
+				r->xclient_refused = true;
+				relay_fail(r, "does not offer XCLIENT with LOGIN and ADDR to us "
+					      "(backend_xclient = yes): not used");
+				return;
+			}
 			if (relay_build_xclient(r) < 0 || r->xc.n == 0) {
 				relay_fail(r, "cannot build XCLIENT");
 				return;
@@ -296,8 +311,10 @@ static void relay_reply_done(struct relay *r, int code)
 		break;
 	case RS_XCLIENT:
 		/* Postfix greets anew with 220; smtp-sink and others say 250. */
-		if (code / 100 != 2)
+		if (code / 100 != 2) {
+			r->xclient_refused = true;
 			goto refused;
+		}
 		if (r->xc_next < r->xc.n) {
 			relay_send(r, RS_XCLIENT, "%s", r->xc.line[r->xc_next++]);
 			break;
@@ -443,7 +460,10 @@ static void relay_connect_next(struct relay *r)
 	const struct ag_hostport *hp;
 
 	if (r->backend >= r->cfg->nbackends) {
-		log_msg(LOG_ERR, r->cl.session_id, "no backend reachable");
+		log_msg(LOG_ERR, r->cl.session_id, "%s",
+			r->xclient_refused ? "no backend takes XCLIENT LOGIN and ADDR from us: "
+					     "mail refused with 451 4.7.0"
+					   : "no backend reachable");
 		r->state = RS_DEAD;
 		r->backend_name[0] = '\0';
 		relay_complete_451(r, RELAY_STEP_MAIL);

@@ -268,6 +268,7 @@ static void data_start(struct proxy_session *s, const char *reply)
 	msgfilter_init(s->txn.filter, s->cfg->authserv_id);
 	s->txn.size = 0;
 	s->txn.data_error = AG_REPLY_NONE;
+	s->txn.prev_crlf = true; /* "DATA" CRLF, 354, then "." CRLF is an empty message */
 	s->state = SS_DATA;
 	if (data_headers(s) < 0)
 		data_fail(s, AG_REPLY_NO_BACKEND);
@@ -306,15 +307,26 @@ static void data_end(struct proxy_session *s)
 	session_txn_reset(s);
 }
 
-void session_data_line(struct proxy_session *s, const char *line, size_t len)
+void session_data_line(struct proxy_session *s, const char *line, size_t len, bool crlf)
 {
-	if (len == 1 && line[0] == '.') {
+	bool prev_crlf = s->txn.prev_crlf;
+
+	s->txn.prev_crlf = crlf;
+	if (smtp_data_end(line, len, crlf, prev_crlf)) {
 		data_end(s);
 		return;
 	}
 	s->txn.size += len + 2;
 	if (s->txn.size > s->cfg->max_message_size)
 		data_fail(s, AG_REPLY_MESSAGE_TOO_BIG);
+	/*
+	 * Smuggling: a bare LF or CR fails the whole message (the backend
+	 * connection is dropped mid-DATA, so it discards what it has), and we
+	 * keep reading text up to the real CRLF.CRLF, so whatever the client hid
+	 * behind "\n.\n" is read as text, never as commands.
+	 */
+	if (smtp_text_check(line, len, crlf) != SMTP_TEXT_OK)
+		data_fail(s, AG_REPLY_BARE_NEWLINE);
 	if (s->txn.data_error != AG_REPLY_NONE || s->txn.filter == NULL)
 		return;
 	/* The filter sees the text as it will be read, without the transparency dot. */
@@ -322,11 +334,13 @@ void session_data_line(struct proxy_session *s, const char *line, size_t len)
 		line++;
 		len--;
 	}
-	msgfilter_line(s->txn.filter, line, len, data_emit, s);
+	if (msgfilter_line(s->txn.filter, line, len, data_emit, s) == MSGFILTER_LEADING_FOLD)
+		data_fail(s, AG_REPLY_LEADING_FOLD);
 }
 
-void session_data_overlong(struct proxy_session *s)
+void session_data_overlong(struct proxy_session *s, bool crlf)
 {
+	s->txn.prev_crlf = crlf;
 	/* RFC 5321 4.5.3.1.6: refuse at the end rather than fold or cut the text. */
 	data_fail(s, AG_REPLY_LINE_TOO_LONG);
 }

@@ -27,11 +27,12 @@ static size_t session_line_limit(const struct proxy_session *s)
 	}
 }
 
-static void session_line_too_long(struct proxy_session *s)
+/* crlf: the overlong line ended in CRLF (DATA needs it to find its end). */
+static void session_line_too_long(struct proxy_session *s, bool crlf)
 {
 	switch (s->state) {
 	case SS_DATA:
-		session_data_overlong(s);
+		session_data_overlong(s, crlf);
 		break;
 	case SS_AUTH_PLAIN:
 	case SS_AUTH_USERNAME:
@@ -46,7 +47,16 @@ static void session_line_too_long(struct proxy_session *s)
 	}
 }
 
-static void session_dispatch(struct proxy_session *s, const char *line, size_t len)
+/*
+ * Commands still accept a bare LF as their end, as Postfix did for decades
+ * and most servers still do: it is safe because no command line is ever
+ * passed on as it came. Each command is parsed here and the relay writes its
+ * own, CRLF-terminated, to the backend (relay_send), so there is no second
+ * parser downstream to disagree with ours about where a command ends. Message
+ * text is the one thing that crosses the proxy byte for byte, and there a
+ * bare LF or CR is refused (session_data_line, smtp_text_check).
+ */
+static void session_dispatch(struct proxy_session *s, const char *line, size_t len, bool crlf)
 {
 	switch (s->state) {
 	case SS_COMMAND:
@@ -60,7 +70,7 @@ static void session_dispatch(struct proxy_session *s, const char *line, size_t l
 		explicit_bzero(s->line, len);
 		break;
 	case SS_DATA:
-		session_data_line(s, line, len);
+		session_data_line(s, line, len, crlf);
 		break;
 	default:
 		break;
@@ -99,6 +109,7 @@ void session_process(struct proxy_session *s)
 		size_t linelen, textlen;
 		enum session_state before = s->state;
 		const char *data;
+		bool crlf;
 
 		if (n == 0)
 			break;
@@ -109,9 +120,20 @@ void session_process(struct proxy_session *s)
 				evbuffer_drain(in, n);
 				break;
 			}
+			crlf = false;
+			if (p.pos > 0) {
+				struct evbuffer_ptr cr;
+				char c = 0;
+
+				if (evbuffer_ptr_set(in, &cr, (size_t)p.pos - 1, EVBUFFER_PTR_SET) == 0 &&
+				    evbuffer_copyout_from(in, &cr, &c, 1) == 1)
+					crlf = c == '\r';
+			} else {
+				crlf = s->discard_cr;
+			}
 			evbuffer_drain(in, (size_t)p.pos + 1);
 			s->flags &= ~SF_DISCARDING;
-			session_line_too_long(s);
+			session_line_too_long(s, crlf);
 			continue;
 		}
 		peek = n < limit ? n : limit;
@@ -124,12 +146,14 @@ void session_process(struct proxy_session *s)
 		case SMTP_LINE_TOO_LONG:
 			if (linelen == 0) {
 				/* RFC 5321 4.5.3.1: reply, do not truncate; skip to the LF. */
+				s->discard_cr = data[peek - 1] == '\r';
 				evbuffer_drain(in, peek);
 				s->flags |= SF_DISCARDING;
 				continue;
 			}
+			crlf = linelen >= 2 && data[linelen - 2] == '\r';
 			evbuffer_drain(in, linelen);
-			session_line_too_long(s);
+			session_line_too_long(s, crlf);
 			break;
 		case SMTP_LINE_OK:
 			if (session_line_room(s, limit) < 0) {
@@ -140,8 +164,10 @@ void session_process(struct proxy_session *s)
 			}
 			memcpy(s->line, data, textlen);
 			s->line[textlen] = '\0';
+			/* smtp_line_find takes one CR off; any other is part of the text. */
+			crlf = linelen == textlen + 2;
 			evbuffer_drain(in, linelen);
-			session_dispatch(s, s->line, textlen);
+			session_dispatch(s, s->line, textlen, crlf);
 			break;
 		}
 		if (s->state != before && s->state != SS_CLOSING && s->state != SS_STARTTLS)

@@ -41,6 +41,20 @@ enum smtp_line_status smtp_line_find(const char *buf, size_t len, size_t limit, 
 	return SMTP_LINE_OK;
 }
 
+enum smtp_text_fault smtp_text_check(const char *text, size_t len, bool crlf)
+{
+	if (!crlf)
+		return SMTP_TEXT_BARE_LF;
+	if (memchr(text, '\r', len) != NULL)
+		return SMTP_TEXT_BARE_CR;
+	return SMTP_TEXT_OK;
+}
+
+bool smtp_data_end(const char *text, size_t len, bool crlf, bool prev_crlf)
+{
+	return crlf && prev_crlf && len == 1 && text[0] == '.';
+}
+
 void smtp_command_parse(const char *line, size_t len, struct smtp_command *cmd)
 {
 	size_t i = 0, vstart, vend;

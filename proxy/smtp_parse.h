@@ -45,6 +45,29 @@ enum smtp_line_status {
 enum smtp_line_status smtp_line_find(const char *buf, size_t len, size_t limit, size_t *linelen,
 				     size_t *textlen);
 
+/*
+ * RFC 5321 2.3.8: CR and LF may appear in message text only together, as
+ * CRLF. A bare LF or CR is how SMTP smuggling (CVE-2023-51764 class) makes
+ * one server see the end of DATA where the next one does not, so message text
+ * with either is refused, never passed on or "repaired". text is a line
+ * without its terminator (smtp_line_find's textlen); crlf says whether that
+ * terminator was CRLF rather than a bare LF.
+ */
+enum smtp_text_fault {
+	SMTP_TEXT_OK = 0,
+	SMTP_TEXT_BARE_LF, /* the line ended in LF without CR */
+	SMTP_TEXT_BARE_CR, /* a CR inside the line not followed by LF */
+};
+enum smtp_text_fault smtp_text_check(const char *text, size_t len, bool crlf);
+
+/*
+ * Is this line the end of DATA? Only ".", ended by CRLF, right after a line
+ * that was itself ended by CRLF (or right after the 354): CRLF "." CRLF and
+ * nothing else (RFC 5321 4.1.1.4). "\n.\n", "\n.\r\n" and "\r\n.\n" are
+ * text, and the message that holds them is refused at the real end.
+ */
+bool smtp_data_end(const char *text, size_t len, bool crlf, bool prev_crlf);
+
 struct smtp_command {
 	enum smtp_verb verb;
 	const char *verb_text; /* the word as given, not NUL-terminated */
