@@ -28,6 +28,7 @@
 
 #include "policy/config.h"
 #include "log.h"
+#include "policy/escape.h"
 #include "reply.h"
 #include "server.h"
 #include "smtp_parse.h"
@@ -173,7 +174,11 @@ static void relay_fail(struct relay *r, const char *why)
 {
 	enum relay_state st = r->state;
 
-	log_msg(LOG_WARNING, r->cl.session_id, "backend %s: %s", r->backend_name, why);
+	char esc[1024];
+
+	/* why may quote the backend's reply, which may echo client bytes. */
+	log_msg(LOG_WARNING, r->cl.session_id, "backend %s: %s", r->backend_name,
+		escape_log_str(why, esc, sizeof(esc)));
 	if (r->bev) {
 		bufferevent_free(r->bev);
 		r->bev = NULL;
@@ -344,8 +349,8 @@ static void relay_reply_done(struct relay *r, int code)
 		break;
 	default:
 		/* Unsolicited (e.g. 421 before closing): the close that follows decides. */
-		log_msg(LOG_NOTICE, r->cl.session_id, "backend %s: unexpected reply: %.200s",
-			r->backend_name, r->reply);
+		log_msg(LOG_NOTICE, r->cl.session_id, "backend %s: unexpected reply: %s",
+			r->backend_name, escape_log(r->reply, r->reply_len, what, 256));
 		break;
 	}
 	return;

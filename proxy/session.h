@@ -116,6 +116,7 @@ struct proxy_session {
 	char *line;
 	size_t line_cap;
 	bool discard_cr; /* SF_DISCARDING: the last byte skipped was a CR */
+	bool line_sasl;  /* the command line is an AUTH one: SASL length limit */
 };
 
 #define SESSION_SECURE(s) (((s)->flags & SF_SECURE) != 0)

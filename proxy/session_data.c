@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "policy/config.h"
 #include "log.h"
+#include "policy/escape.h"
 #include "relay.h"
 
 /* Parse MAIL's ESMTP parameters; 0 ok, -1 when a reply was given. */
@@ -117,11 +118,11 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 	snprintf(s->txn.mail_from, sizeof(s->txn.mail_from), "%s", addr.addr);
 	if (s->txn.decision.action == AG_ACTION_REJECT ||
 	    s->txn.decision.action == AG_ACTION_TEMPFAIL) {
-		char esc[AG_MAX_PATH * 4 + 4];
+		char esc[ESCAPE_LOG_SIZE(AG_MAX_PATH)], user[ESCAPE_LOG_SIZE(AG_MAX_LOGIN)];
 
 		log_escape(addr.addr, strlen(addr.addr), esc, sizeof(esc));
 		log_msg(LOG_NOTICE, s->id, "sender <%s> refused for \"%s\": %s", esc,
-			s->auth_user, s->txn.decision.reason);
+			escape_log_str(s->auth_user, user, sizeof(user)), s->txn.decision.reason);
 		data_audit(s, s->txn.decision.action == AG_ACTION_REJECT ? "reject" : "tempfail",
 			   policy_action_name(s->txn.decision.action), s->txn.decision.reason, NULL);
 		session_reply_id(s, s->txn.decision.reply);

@@ -13,8 +13,11 @@
 #include "policy/config.h"
 #include "log.h"
 
-static size_t session_line_limit(const struct proxy_session *s)
+static size_t session_line_limit(struct proxy_session *s, struct evbuffer *in)
 {
+	char head[5];
+	ev_ssize_t n;
+
 	switch (s->state) {
 	case SS_DATA:
 		return SMTP_MAX_TEXT_LINE;
@@ -23,7 +26,13 @@ static size_t session_line_limit(const struct proxy_session *s)
 	case SS_AUTH_PASSWORD:
 		return SMTP_MAX_SASL_LINE;
 	default:
-		return SMTP_MAX_COMMAND_LINE;
+		/* Fewer than 5 bytes: well within the smaller limit, nothing decided yet. */
+		if (!(s->flags & SF_DISCARDING)) { /* else: the middle of the line, not its start */
+			n = evbuffer_copyout(in, head, sizeof(head));
+			s->line_sasl = n > 0 && smtp_command_limit(head, (size_t)n) ==
+							SMTP_MAX_SASL_LINE;
+		}
+		return s->line_sasl ? SMTP_MAX_SASL_LINE : SMTP_MAX_COMMAND_LINE;
 	}
 }
 
@@ -42,7 +51,9 @@ static void session_line_too_long(struct proxy_session *s, bool crlf)
 		session_reply_id(s, AG_REPLY_AUTH_LINE_TOO_LONG);
 		break;
 	default:
-		session_reply_id(s, AG_REPLY_LINE_TOO_LONG);
+		/* An AUTH line with its initial response: the SASL reply (RFC 4954 4). */
+		session_reply_id(s, s->line_sasl ? AG_REPLY_AUTH_LINE_TOO_LONG
+						 : AG_REPLY_LINE_TOO_LONG);
 		break;
 	}
 }
@@ -61,6 +72,9 @@ static void session_dispatch(struct proxy_session *s, const char *line, size_t l
 	switch (s->state) {
 	case SS_COMMAND:
 		session_cmd_line(s, line, len);
+		/* "AUTH PLAIN <initial response>" held a password too. */
+		if (s->line_sasl)
+			explicit_bzero(s->line, len);
 		break;
 	case SS_AUTH_PLAIN:
 	case SS_AUTH_USERNAME:
@@ -105,7 +119,7 @@ void session_process(struct proxy_session *s)
 	while (s->wait == SW_NONE &&
 	       (s->state == SS_COMMAND || s->state == SS_DATA || s->state == SS_AUTH_PLAIN ||
 		s->state == SS_AUTH_USERNAME || s->state == SS_AUTH_PASSWORD)) {
-		size_t n = evbuffer_get_length(in), limit = session_line_limit(s), peek;
+		size_t n = evbuffer_get_length(in), limit = session_line_limit(s, in), peek;
 		size_t linelen, textlen;
 		enum session_state before = s->state;
 		const char *data;

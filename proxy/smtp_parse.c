@@ -55,6 +55,13 @@ bool smtp_data_end(const char *text, size_t len, bool crlf, bool prev_crlf)
 	return crlf && prev_crlf && len == 1 && text[0] == '.';
 }
 
+size_t smtp_command_limit(const char *buf, size_t avail)
+{
+	if (avail >= 5 && strncasecmp(buf, "AUTH", 4) == 0 && (buf[4] == ' ' || buf[4] == '\t'))
+		return SMTP_MAX_SASL_LINE;
+	return SMTP_MAX_COMMAND_LINE;
+}
+
 void smtp_command_parse(const char *line, size_t len, struct smtp_command *cmd)
 {
 	size_t i = 0, vstart, vend;

@@ -68,6 +68,14 @@ enum smtp_text_fault smtp_text_check(const char *text, size_t len, bool crlf);
  */
 bool smtp_data_end(const char *text, size_t len, bool crlf, bool prev_crlf);
 
+/*
+ * The length limit for the command line starting at buf (avail bytes so far):
+ * SMTP_MAX_SASL_LINE for "AUTH " (RFC 4954 4: the initial response rides on
+ * the command line and may be as long as any SASL response), else
+ * SMTP_MAX_COMMAND_LINE.
+ */
+size_t smtp_command_limit(const char *buf, size_t avail);
+
 struct smtp_command {
 	enum smtp_verb verb;
 	const char *verb_text; /* the word as given, not NUL-terminated */

@@ -44,6 +44,14 @@ int main(void)
 		ok(!smtp_data_end(".\r", t2, l2 == t2 + 2, true), "dot CR CR LF does not end DATA");
 	}
 
+	/* AUTH lines carry a SASL initial response: 12288 octets, not 512 */
+	is_int(smtp_command_limit("AUTH PLAIN AAAA", 15), SMTP_MAX_SASL_LINE, "AUTH line: SASL limit");
+	is_int(smtp_command_limit("auth\tplain", 10), SMTP_MAX_SASL_LINE, "auth, any case");
+	is_int(smtp_command_limit("AUTHX", 5), SMTP_MAX_COMMAND_LINE, "AUTHX is not AUTH");
+	is_int(smtp_command_limit("MAIL FROM:<a@b>", 15), SMTP_MAX_COMMAND_LINE,
+	       "other commands: 512");
+	is_int(smtp_command_limit("AUT", 3), SMTP_MAX_COMMAND_LINE, "too short to tell: 512");
+
 	/* Framing */
 	is_int(smtp_line_find("NOOP\r\n", 6, SMTP_MAX_COMMAND_LINE, &ll, &tl), SMTP_LINE_OK,
 	       "CRLF line ok");
