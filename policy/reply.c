@@ -34,7 +34,7 @@ static const struct ag_reply reply_table[AG_REPLY_COUNT] = {
 	[AG_REPLY_BAD_RCPT_ADDRESS] = { 501, "5.1.3", "Bad recipient address syntax", false },
 	/* RFC 5321 2.3.8; Sendmail answers 5.6.0 too. Nothing of the message is relayed. */
 	[AG_REPLY_BARE_NEWLINE] = { 554, "5.6.0",
-		"Bare CR or LF in message text: lines must end in CRLF", false },
+		"Bare CR or LF, or NUL, in message text: lines must end in CRLF", false },
 	[AG_REPLY_LEADING_FOLD] = { 554, "5.6.0",
 		"Message starts with a header continuation line", false },
 	/* Relaying without the login would make the mail look unauthenticated (or local). */

@@ -321,7 +321,7 @@ void session_data_line(struct proxy_session *s, const char *line, size_t len, bo
 	if (s->txn.size > s->cfg->max_message_size)
 		data_fail(s, AG_REPLY_MESSAGE_TOO_BIG);
 	/*
-	 * Smuggling: a bare LF or CR fails the whole message (the backend
+	 * Smuggling: a bare LF or CR, or a NUL, fails the whole message (the backend
 	 * connection is dropped mid-DATA, so it discards what it has), and we
 	 * keep reading text up to the real CRLF.CRLF, so whatever the client hid
 	 * behind "\n.\n" is read as text, never as commands.

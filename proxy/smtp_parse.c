@@ -47,6 +47,8 @@ enum smtp_text_fault smtp_text_check(const char *text, size_t len, bool crlf)
 		return SMTP_TEXT_BARE_LF;
 	if (memchr(text, '\r', len) != NULL)
 		return SMTP_TEXT_BARE_CR;
+	if (memchr(text, '\0', len) != NULL)
+		return SMTP_TEXT_NUL;
 	return SMTP_TEXT_OK;
 }
 

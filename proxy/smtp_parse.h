@@ -49,7 +49,8 @@ enum smtp_line_status smtp_line_find(const char *buf, size_t len, size_t limit, 
  * RFC 5321 2.3.8: CR and LF may appear in message text only together, as
  * CRLF. A bare LF or CR is how SMTP smuggling (CVE-2023-51764 class) makes
  * one server see the end of DATA where the next one does not, so message text
- * with either is refused, never passed on or "repaired". text is a line
+ * with either is refused, never passed on or "repaired"; so is NUL, which no
+ * text may hold (RFC 5322 2.3) and which some servers drop. text is a line
  * without its terminator (smtp_line_find's textlen); crlf says whether that
  * terminator was CRLF rather than a bare LF.
  */
@@ -57,6 +58,7 @@ enum smtp_text_fault {
 	SMTP_TEXT_OK = 0,
 	SMTP_TEXT_BARE_LF, /* the line ended in LF without CR */
 	SMTP_TEXT_BARE_CR, /* a CR inside the line not followed by LF */
+	SMTP_TEXT_NUL,     /* a NUL: "CRLF NUL . CRLF" ends DATA for a server that drops NULs */
 };
 enum smtp_text_fault smtp_text_check(const char *text, size_t len, bool crlf);
 

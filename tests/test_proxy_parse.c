@@ -29,6 +29,8 @@ int main(void)
 	is_int(smtp_text_check("te\rxt", 5, true), SMTP_TEXT_BARE_CR, "bare CR inside refused");
 	is_int(smtp_text_check(".\r", 2, true), SMTP_TEXT_BARE_CR, "\".\\r\\r\\n\": bare CR");
 	is_int(smtp_text_check("", 0, true), SMTP_TEXT_OK, "empty line ok");
+	is_int(smtp_text_check("\0.", 2, true), SMTP_TEXT_NUL, "NUL then dot refused");
+	is_int(smtp_text_check("a\0b", 3, true), SMTP_TEXT_NUL, "NUL inside refused");
 	ok(smtp_data_end(".", 1, true, true), "CRLF . CRLF ends DATA");
 	ok(!smtp_data_end(".", 1, false, true), "CRLF . LF does not end DATA");
 	ok(!smtp_data_end(".", 1, true, false), "LF . CRLF does not end DATA");

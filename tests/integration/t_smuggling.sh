@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t_smuggling: SMTP smuggling (CVE-2023-51764 class) on 465 and 587: every malformed end of DATA
-# and every bare CR or LF in the text gets 554 5.6.0 at the real CRLF.CRLF; nothing is relayed
+# and every bare CR or LF (or NUL) in the text gets 554 5.6.0 at the real CRLF.CRLF; nothing is relayed
 # and nothing hidden after a fake end runs as a command.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
@@ -16,20 +16,26 @@ trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 ag_world_start "$work"
 ok $? "proxy, PAM service and Postfix are up"
 
-CRLF=$'\r\n'
-# name|what ends the cover text ("@" stands for the fake end of DATA)
+CRLF='\r\n'
+# name|what ends the cover text, as printf %b escapes (a NUL cannot live in a shell variable)
 variants=(
-	'LF.LF|'$'\n.\n'
-	'LF.CRLF|'$'\n.\r\n'
-	'CRLF.LF|'$'\r\n.\n'
-	'CR.CR|'$'\r.\r'
-	'CR.CRLF|'$'\r.\r\n'
-	'CRLF.CR|'$'\r\n.\r'
-	'CRLF.CRCRLF|'$'\r\n.\r\r\n'
-	'LF.CRCRLF|'$'\n.\r\r\n'
-	'bare-LF-in-text|'$'\nmore text\r\n'
-	'bare-CR-in-text|'$'\rmore text\r\n'
+	'LF.LF|\n.\n'
+	'LF.CR|\n.\r'
+	'CR.LF|\r.\n'
+	'LF.CRLF|\n.\r\n'
+	'CRLF.LF|\r\n.\n'
+	'CR.CR|\r.\r'
+	'CR.CRLF|\r.\r\n'
+	'CRLF.CR|\r\n.\r'
+	'CRLF.CRCRLF|\r\n.\r\r\n'
+	'CRCRLF.CRCRLF|\r\r\n.\r\r\n'
+	'LF.CRCRLF|\n.\r\r\n'
+	'CRLF-NUL.CRLF|\r\n\x00.\r\n'
+	'bare-LF-in-text|\nmore text\r\n'
+	'bare-CR-in-text|\rmore text\r\n'
 )
+
+send_b() { printf '%b' "$1" >&"$AG_C_OUT"; }
 
 # open_session KIND PORT: banner, EHLO, AUTH, MAIL, RCPT, DATA up to 354 (KIND 465 or 587).
 open_session() {
@@ -59,7 +65,7 @@ for kind in 465 587; do
 			continue
 		fi
 		# The cover message, the fake end, then a whole second transaction and the real end.
-		ag_c_send_raw "Subject: cover $tag${CRLF}${CRLF}cover body $tag${fake}MAIL FROM:<$AG_USER@authgate.test>${CRLF}RCPT TO:<smuggled@example.org>${CRLF}DATA${CRLF}Subject: smuggled $tag${CRLF}${CRLF}smuggled body $tag${CRLF}.${CRLF}"
+		send_b "Subject: cover $tag${CRLF}${CRLF}cover body $tag${fake}MAIL FROM:<$AG_USER@authgate.test>${CRLF}RCPT TO:<smuggled@example.org>${CRLF}DATA${CRLF}Subject: smuggled $tag${CRLF}${CRLF}smuggled body $tag${CRLF}.${CRLF}"
 		ag_check "$tag: the real end of DATA gets 554 5.6.0, nothing else came first" -- \
 			ag_c_expect '^554 5\.6\.0 '
 		ag_c_send "NOOP"
@@ -73,13 +79,13 @@ done
 
 # A clean message still goes through, on a session that saw a refused one first.
 open_session 465 "$AG_SMTPS"
-ag_c_send_raw "Subject: bare${CRLF}${CRLF}x"$'\n'"y${CRLF}.${CRLF}"
+send_b "Subject: bare${CRLF}${CRLF}x\ny${CRLF}.${CRLF}"
 ag_check "a bare LF in an ordinary message is refused too" -- ag_c_expect '^554 5\.6\.0 '
 ag_c_send "MAIL FROM:<$AG_USER@authgate.test>" "RCPT TO:<clean@example.org>" "DATA"
 ag_check "MAIL after the refusal gets 250" -- ag_c_expect '^250 '
 ag_check "RCPT gets 250" -- ag_c_expect '^250 '
 ag_check "DATA gets 354" -- ag_c_expect '^354 '
-ag_c_send_raw "Subject: clean${CRLF}${CRLF}clean body 7f1c${CRLF}.${CRLF}"
+send_b "Subject: clean${CRLF}${CRLF}clean body 7f1c${CRLF}.${CRLF}"
 ag_check "a clean message gets 250 queued" -- ag_c_expect '^250 .*queued as' 30
 ag_c_send "QUIT"
 ag_c_expect '^221 ' >/dev/null || true
