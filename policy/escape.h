@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* Room for len input bytes, each escaped, plus the "..." of a cut and the NUL. */
-#define ESCAPE_LOG_SIZE(len) ((len) * 4 + 4)
+#define ESCAPE_LOG_SIZE(len) ((len)*4 + 4)
 
 /*
  * For a log line (STYLE.md rule 11): printable ASCII stays as it is, except

@@ -15,9 +15,6 @@
 
 static size_t session_line_limit(struct proxy_session *s, struct evbuffer *in)
 {
-	char head[5];
-	ev_ssize_t n;
-
 	switch (s->state) {
 	case SS_DATA:
 		return SMTP_MAX_TEXT_LINE;
@@ -28,7 +25,9 @@ static size_t session_line_limit(struct proxy_session *s, struct evbuffer *in)
 	default:
 		/* Fewer than 5 bytes: well within the smaller limit, nothing decided yet. */
 		if (!(s->flags & SF_DISCARDING)) { /* else: the middle of the line, not its start */
-			n = evbuffer_copyout(in, head, sizeof(head));
+			char head[5];
+			ev_ssize_t n = evbuffer_copyout(in, head, sizeof(head));
+
 			s->line_sasl = n > 0 && smtp_command_limit(head, (size_t)n) ==
 							SMTP_MAX_SASL_LINE;
 		}

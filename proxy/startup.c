@@ -292,7 +292,7 @@ static int startup_smtp_reply(int fd, const struct timespec *t0, long deadline, 
 
 	buf[0] = '\0';
 	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
+		struct pollfd p = {fd, POLLIN, 0};
 		long left = deadline - startup_elapsed_ms(t0);
 		ssize_t n;
 		char *lf;
@@ -441,10 +441,13 @@ enum startup_result startup_check_backends(const struct ag_config *cfg, char *ms
 	for (i = 0, first = true; noxc > 0 && i < n && off < len; i++) {
 		if (xc[i] != 0)
 			continue;
-		off += (size_t)snprintf(msg + off, len - off,
-					strchr(cfg->backends[i].host, ':') ? "%s[%s]:%u" : "%s%s:%u",
-					off == 0 ? "backends: " : first ? "; " : ", ",
-					cfg->backends[i].host, cfg->backends[i].port);
+		off +=
+		    (size_t)snprintf(msg + off, len - off,
+				     strchr(cfg->backends[i].host, ':') ? "%s[%s]:%u" : "%s%s:%u",
+				     off == 0 ? "backends: "
+				     : first  ? "; "
+					      : ", ",
+				     cfg->backends[i].host, cfg->backends[i].port);
 		first = false;
 	}
 	if (noxc > 0 && off < len)

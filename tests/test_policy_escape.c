@@ -44,7 +44,8 @@ int main(void)
 	       "8-bit and DEL escaped");
 	is_str(escape_log_str(NULL, out, sizeof(out)), "-", "NULL is \"-\"");
 	is_str(escape_log_str("abcdefghij", out, 8), "abcd...", "cut with ... within the buffer");
-	ok(strlen(escape_log_str("\n\n\n\n\n\n", out, 12)) < 12, "escapes never overrun the buffer");
+	ok(strlen(escape_log_str("\n\n\n\n\n\n", out, 12)) < 12,
+	   "escapes never overrun the buffer");
 	is_str(escape_log_str("\n\n\n\n\n\n", out, 12), "\\x0a\\x0a...", "cut between escapes");
 	is_str(escape_log_str("x", out, 0), "", "zero-size buffer");
 
