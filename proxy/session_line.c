@@ -64,7 +64,10 @@ static void session_line_too_long(struct proxy_session *s, bool crlf)
  * own, CRLF-terminated, to the backend (relay_send), so there is no second
  * parser downstream to disagree with ours about where a command ends. Message
  * text is the one thing that crosses the proxy byte for byte, and there a
- * bare LF or CR is refused (session_data_line, smtp_text_check).
+ * bare LF or CR is refused (session_data_line, smtp_text_check). A bare CR
+ * inside a command line stays in its arguments, where it reaches no backend
+ * raw: addresses refuse control characters (address_parse_path), the HELO
+ * name is xtext-encoded in XCLIENT and sanitised in our Received header.
  */
 static void session_dispatch(struct proxy_session *s, const char *line, size_t len, bool crlf)
 {

@@ -81,6 +81,18 @@ done
 open_session 465 "$AG_SMTPS"
 send_b "Subject: bare${CRLF}${CRLF}x\ny${CRLF}.${CRLF}"
 ag_check "a bare LF in an ordinary message is refused too" -- ag_c_expect '^554 5\.6\.0 '
+# An overlong line ending in a bare LF: the dot after it is not an end either.
+ag_c_send "MAIL FROM:<$AG_USER@authgate.test>" "RCPT TO:<long@example.org>" "DATA"
+ag_check "MAIL gets 250" -- ag_c_expect '^250 '
+ag_check "RCPT gets 250" -- ag_c_expect '^250 '
+ag_check "DATA gets 354" -- ag_c_expect '^354 '
+long=$(head -c 1500 /dev/zero | tr '\0' x)
+send_b "Subject: long${CRLF}${CRLF}${long}\n.${CRLF}QUIT${CRLF}more text${CRLF}.${CRLF}"
+ag_check "an overlong line then LF . CRLF: one refusal, at the real end (500 5.5.2)" -- \
+	ag_c_expect '^500 5\.5\.2 '
+ag_c_send "NOOP"
+ag_check "the QUIT inside the text was text: NOOP gets 250" -- ag_c_expect '^250 2\.0\.0'
+
 ag_c_send "MAIL FROM:<$AG_USER@authgate.test>" "RCPT TO:<clean@example.org>" "DATA"
 ag_check "MAIL after the refusal gets 250" -- ag_c_expect '^250 '
 ag_check "RCPT gets 250" -- ag_c_expect '^250 '
@@ -95,6 +107,7 @@ ag_check "the clean message is delivered" -- ag_wait_delivered "$AG_SINK" 1 20
 ag_check "no cover text reached Postfix" -- ag_sink_lacks 'cover body'
 ag_check "no smuggled message reached Postfix" -- ag_sink_lacks 'smuggled'
 ag_check "exactly one message delivered" -- ag_sink_exactly 1
+ag_check "nor the overlong one" -- ag_sink_lacks 'Subject: long'
 ag_check "the refusals are logged" -- grep -q 'not relayed: 554 5\.6\.0' "$AG_PROXY_LOG"
 
 tap_done
