@@ -572,6 +572,11 @@ void relay_end(struct relay *r)
 	relay_send(r, RS_END, ".");
 }
 
+bool relay_xclient_refused(const struct relay *r)
+{
+	return r->xclient_refused && r->state == RS_DEAD;
+}
+
 const char *relay_backend_name(const struct relay *r)
 {
 	return r->backend_name;

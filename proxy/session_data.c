@@ -356,9 +356,11 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 		session_reply(s, "%s", reply);
 		if (!ok) {
 			bool none = s->relay == NULL || relay_backend_name(s->relay)[0] == '\0';
+			const char *why = none ? "no backend reachable" : "backend refused sender";
 
-			data_audit(s, code >= 500 ? "reject" : "tempfail", action_for_code(code),
-				   none ? "no backend reachable" : "backend refused sender",
+			if (s->relay != NULL && relay_xclient_refused(s->relay))
+				why = "no backend takes XCLIENT LOGIN and ADDR";
+			data_audit(s, code >= 500 ? "reject" : "tempfail", action_for_code(code), why,
 				   reply_last_line(reply));
 			session_txn_reset(s);
 		}

@@ -49,8 +49,9 @@ out=$(ag_swaks --port "$AG_SUB" --tls --auth LOGIN --auth-user "$AG_USER" \
 ag_check "MAIL gets 451 4.7.0, not a relay without the login" -- ag_reply_in "$out" '^451 4\.7\.0'
 ag_check "no 250 for the message" -- ag_no_reply_in "$out" '^250 .*queued as'
 ag_check "the proxy logs why" -- grep -q 'no backend takes XCLIENT LOGIN and ADDR' "$AG_PROXY_LOG"
-ag_check "the audit log records a tempfail" -- \
-	grep -q '"action":"tempfail"' "$(dirname "$AG_CONF")/audit.jsonl"
+ag_check "the audit log records a tempfail, and why" -- \
+	grep -q '"action":"tempfail".*"reason":"no backend takes XCLIENT LOGIN and ADDR"' \
+	"$(dirname "$AG_CONF")/audit.jsonl"
 ag_check "nothing more was delivered" -- ag_sink_exactly 1
 ag_check "the refused body never reached Postfix" -- ag_sink_lacks 'must not pass 9ab0'
 
