@@ -112,6 +112,16 @@ static int session_line_room(struct proxy_session *s, size_t need)
 	return 0;
 }
 
+/* Is the byte at pos of in a CR? (How an overlong line we skipped was ended.) */
+static bool session_byte_is_cr(struct evbuffer *in, size_t pos)
+{
+	struct evbuffer_ptr p;
+	char c = 0;
+
+	return evbuffer_ptr_set(in, &p, pos, EVBUFFER_PTR_SET) == 0 &&
+	       evbuffer_copyout_from(in, &p, &c, 1) == 1 && c == '\r';
+}
+
 /* Handle complete lines one at a time, in order, until we must wait. */
 void session_process(struct proxy_session *s)
 {
@@ -133,20 +143,12 @@ void session_process(struct proxy_session *s)
 			struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 
 			if (p.pos < 0) {
+				s->discard_cr = session_byte_is_cr(in, n - 1);
 				evbuffer_drain(in, n);
 				break;
 			}
-			crlf = false;
-			if (p.pos > 0) {
-				struct evbuffer_ptr cr;
-				char c = 0;
-
-				if (evbuffer_ptr_set(in, &cr, (size_t)p.pos - 1, EVBUFFER_PTR_SET) == 0 &&
-				    evbuffer_copyout_from(in, &cr, &c, 1) == 1)
-					crlf = c == '\r';
-			} else {
-				crlf = s->discard_cr;
-			}
+			/* The LF's CR may have gone with an earlier piece of the line. */
+			crlf = p.pos > 0 ? session_byte_is_cr(in, (size_t)p.pos - 1) : s->discard_cr;
 			evbuffer_drain(in, (size_t)p.pos + 1);
 			s->flags &= ~SF_DISCARDING;
 			session_line_too_long(s, crlf);
