@@ -127,7 +127,10 @@ static void relay_complete(struct relay *r, enum relay_step step, int code, cons
 static void relay_complete_451(struct relay *r, enum relay_step step)
 {
 	char buf[256];
-	enum ag_reply_id id = r->xclient_refused ? AG_REPLY_XCLIENT_UNAVAILABLE : AG_REPLY_NO_BACKEND;
+	/* 4.7.0 only for "no backend to start with"; one lost later is 4.4.1 as ever. */
+	enum ag_reply_id id = r->xclient_refused && step == RELAY_STEP_MAIL
+				      ? AG_REPLY_XCLIENT_UNAVAILABLE
+				      : AG_REPLY_NO_BACKEND;
 
 	if (reply_format(r->cfg, id, buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "451 4.4.1 Try again later");
@@ -173,7 +176,6 @@ static bool relay_before_mail_accepted(const struct relay *r)
 static void relay_fail(struct relay *r, const char *why)
 {
 	enum relay_state st = r->state;
-
 	char esc[1024];
 
 	/* why may quote the backend's reply, which may echo client bytes. */
