@@ -30,6 +30,13 @@ ag_check "-t warns that 127.0.0.1:$noxc does not offer XCLIENT" -- \
 ag_check "-t does not name the backend that does" -- \
 	ag_not grep -q "127\.0\.0\.1:$AG_PFPORT does not offer" <<<"$check"
 
+# Startup says the same (the listener was not up when the world started: restart).
+ag_proxy_stop
+ag_proxy_start "$AG_CONF"
+ag_check "startup warns that 127.0.0.1:$noxc does not offer XCLIENT" -- \
+	grep -q "warning: backends: 127\.0\.0\.1:$noxc does not offer XCLIENT LOGIN and ADDR" \
+	"$AG_PROXY_LOG"
+
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS" --body 'failover body 41c2')
 ag_check "the message goes through the next backend" -- ag_reply_in "$out" '^250 .*queued as'
