@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/escape.h"
 #include "timeutil.h"
 
 #define OUT_MAX_COLS 16
@@ -237,24 +238,15 @@ static void csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void out_json_put(void *arg, const char *s, size_t n)
+{
+	fwrite(s, 1, n, arg);
+}
+
+/* The audit log's own JSON writer (policy/escape.c), so both sides agree. */
 void out_json_string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	for (; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	escape_json(s, out_json_put, f);
 }
 
 static void csv_row(struct out *o, const struct out_val *v)

@@ -196,15 +196,18 @@ bench_proxy_start() {
 	}
 }
 
-# bench_proxy_conf FILE SMTPS_PORT BACKEND PAM CERTDIR CACHE_TTL: a proxy config for load:
-# connection limits out of the way, the auth cache off (0) or on, audit log to a file.
+# bench_proxy_conf FILE SMTPS_PORT BACKEND PAM CERTDIR CACHE_TTL [key=value...]: a proxy
+# config for load: connection limits out of the way, the auth cache off (0) or on, audit log
+# to a file. smtp-sink offers XCLIENT without LOGIN/ADDR, which the proxy refuses (issue 11):
+# its callers pass proxy.backend_xclient=no.
 bench_proxy_conf() {
 	local file=$1 port=$2 backend=$3 pam=$4 certs=$5 ttl=$6 sub
+	shift 6
 	sub=$(bench_free_port)
 	mkdir -p "$(dirname "$file")"
 	ag_proxy_conf "$file" "$port" "$sub" "$backend" "$pam" "$certs" \
 		proxy.max_connections=100000 proxy.max_connections_per_ip=100000 \
-		proxy.auth_cache_ttl="$ttl" proxy.auth_cache_size=1024 proxy.auth_workers=2
+		proxy.auth_cache_ttl="$ttl" proxy.auth_cache_size=1024 proxy.auth_workers=2 "$@"
 }
 
 # bench_postfix_start DIR PLAIN_PORT TLS_PORT SINK_PORT CERTDIR [key=value...]: the private

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "authres_id.h"
+
 #define AUTHRES_MAX 2048 /* a header value we bother to compare; longer ones are not ours */
 
 static bool authres_space(int c)
@@ -14,27 +16,16 @@ static bool authres_space(int c)
 }
 
 /*
- * RFC 8601 2.2: authserv-id is the first token, before the first ';'. A
- * header folded over lines arrives with CR LF inside the value, so any
- * whitespace is trimmed. CFWS comments are not expected before it: an
- * "(x) example.org;" header is treated as someone else's, which keeps it.
+ * RFC 8601 2.2, read by the same code as the proxy's filter (policy/, STYLE.md
+ * rule 13): comments before the id, a quoted id and a version after it do not
+ * hide a header that claims our authserv-id. libmilter hands over the whole
+ * value, so it is complete; one with no readable id is treated as ours.
  */
 bool authres_is_ours(const char *value, const char *authserv_id)
 {
-	const char *p, *end;
-	size_t idlen;
-
-	if (value == NULL || authserv_id == NULL || authserv_id[0] == '\0')
+	if (value == NULL)
 		return false;
-	for (p = value; authres_space((unsigned char)*p); p++)
-		;
-	end = strchr(p, ';');
-	if (end == NULL)
-		end = p + strlen(p); /* "example.org" alone is still that server's claim */
-	while (end > p && authres_space((unsigned char)end[-1]))
-		end--;
-	idlen = strlen(authserv_id);
-	return (size_t)(end - p) == idlen && strncasecmp(p, authserv_id, idlen) == 0;
+	return authres_id_match(value, strlen(value), authserv_id, true) == AUTHRES_ID_OURS;
 }
 
 /* Collapse every run of whitespace to one space, trim the ends; false if it does not fit. */

@@ -9,9 +9,12 @@ milter_authgate_milter_SOURCES = \
 	milter/routes.c \
 	milter/milter.h \
 	proxy/startup.c proxy/startup.h \
-	proxy/tls.c proxy/tls.h
+	proxy/tls.c proxy/tls.h \
+	proxy/smtp_parse.c proxy/smtp_parse.h \
+	proxy/xclient.c proxy/xclient.h
 # proxy/startup.c: -t runs the same user, audit log, address and reachability checks as
-# the proxy's (it brings tls.c, OpenSSL and libevent's resolver along).
+# the proxy's (it brings tls.c, OpenSSL and libevent's resolver along, and the backend
+# EHLO probe its reply parser and XCLIENT attribute check).
 # No autoconf config.h here: its name clashes with policy/config.h (-I order).
 milter_authgate_milter_CPPFLAGS = $(AM_CPPFLAGS) -DAG_VERSION='"$(PACKAGE_VERSION)"'
 milter_authgate_milter_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS)

@@ -10,6 +10,8 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "escape.h"
+
 /*
  * Two locks, each for one thing. cfg_lock guards the snapshot pointer only
  * for the instant of taking a reference: callbacks never hold it while they
@@ -45,34 +47,7 @@ void milter_log(int prio, const char *fmt, ...)
 
 const char *milter_escape(const char *in, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-	const unsigned char *p;
-
-	if (outlen == 0)
-		return "";
-	if (in == NULL) {
-		snprintf(out, outlen, "-");
-		return out;
-	}
-	for (p = (const unsigned char *)in; *p != '\0'; p++) {
-		/* Room for "\xHH", the "..." of a cut and the NUL. */
-		if (o + 4 + 3 + 1 > outlen) {
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 0xf];
-		}
-	}
-	out[o] = '\0';
-	return out;
+	return escape_log_str(in, out, outlen);
 }
 
 void state_init(struct ag_config *cfg, struct ag_audit_log *audit)

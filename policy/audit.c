@@ -3,7 +3,7 @@
 #define _GNU_SOURCE /* dup3(): swap descriptors without losing O_CLOEXEC */
 #endif
 #include "audit.h"
-#include "utf8.h"
+#include "escape.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,61 +86,15 @@ static void jb_puts(struct jbuf *b, const char *s)
 	jb_put(b, s, strlen(s));
 }
 
-/*
- * A JSON string (RFC 8259 7). Log readers are often not UTF-8 clean, so
- * every invalid byte becomes U+FFFD rather than reaching them raw.
- */
+static void jb_put_cb(void *arg, const char *s, size_t n)
+{
+	jb_put(arg, s, n);
+}
+
+/* A JSON string: the one writer in escape.c. */
 static void jb_string(struct jbuf *b, const char *str)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	char esc[7];
-	size_t n;
-
-	jb_put(b, "\"", 1);
-	while (*s != '\0' && !b->full) {
-		switch (*s) {
-		case '"':
-			jb_put(b, "\\\"", 2);
-			break;
-		case '\\':
-			jb_put(b, "\\\\", 2);
-			break;
-		case '\n':
-			jb_put(b, "\\n", 2);
-			break;
-		case '\r':
-			jb_put(b, "\\r", 2);
-			break;
-		case '\t':
-			jb_put(b, "\\t", 2);
-			break;
-		case '\b':
-			jb_put(b, "\\b", 2);
-			break;
-		case '\f':
-			jb_put(b, "\\f", 2);
-			break;
-		default:
-			if (*s < 0x20 || *s == 0x7f) {
-				memcpy(esc, "\\u00", 4);
-				esc[4] = hex[*s >> 4];
-				esc[5] = hex[*s & 0xf];
-				jb_put(b, esc, 6);
-			} else if (*s < 0x80) {
-				jb_put(b, (const char *)s, 1);
-			} else if ((n = utf8_sequence_len(s, 4)) > 0) {
-				jb_put(b, (const char *)s, n);
-				s += n;
-				continue;
-			} else {
-				jb_put(b, "\\ufffd", 6);
-			}
-			break;
-		}
-		s++;
-	}
-	jb_put(b, "\"", 1);
+	escape_json(str, jb_put_cb, b);
 }
 
 static void jb_key(struct jbuf *b, const char *key)

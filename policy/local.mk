@@ -9,7 +9,9 @@ policy_libauthgate_a_SOURCES = \
 	policy/reply.c policy/reply.h \
 	policy/audit.c policy/audit.h \
 	policy/authlimit.c policy/authlimit.h \
-	policy/utf8.c policy/utf8.h
+	policy/utf8.c policy/utf8.h \
+	policy/authres_id.c policy/authres_id.h \
+	policy/escape.c policy/escape.h
 policy_libauthgate_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 
 POLICY_LIBS = policy/libauthgate.a $(INIH_LIBS)
@@ -21,7 +23,9 @@ POLICY_TESTS = \
 	tests/test_policy_address \
 	tests/test_policy_decide \
 	tests/test_policy_reply \
-	tests/test_policy_audit
+	tests/test_policy_audit \
+	tests/test_policy_authres_id \
+	tests/test_policy_escape
 check_PROGRAMS += $(POLICY_TESTS)
 TESTS += $(POLICY_TESTS)
 tests_test_policy_config_SOURCES = tests/test_policy_config.c tests/tap.h
@@ -36,3 +40,7 @@ tests_test_policy_reply_SOURCES = tests/test_policy_reply.c tests/tap.h
 tests_test_policy_reply_LDADD = $(POLICY_LIBS)
 tests_test_policy_audit_SOURCES = tests/test_policy_audit.c tests/tap.h
 tests_test_policy_audit_LDADD = $(POLICY_LIBS)
+tests_test_policy_authres_id_SOURCES = tests/test_policy_authres_id.c tests/tap.h
+tests_test_policy_authres_id_LDADD = $(POLICY_LIBS)
+tests_test_policy_escape_SOURCES = tests/test_policy_escape.c tests/tap.h
+tests_test_policy_escape_LDADD = $(POLICY_LIBS)

@@ -32,6 +32,14 @@ static const struct ag_reply reply_table[AG_REPLY_COUNT] = {
 	[AG_REPLY_MESSAGE_TOO_BIG] = { 552, "5.3.4", "Message size exceeds fixed limit", false },
 	[AG_REPLY_BAD_ADDRESS] = { 501, "5.1.7", "Bad sender address syntax", false },
 	[AG_REPLY_BAD_RCPT_ADDRESS] = { 501, "5.1.3", "Bad recipient address syntax", false },
+	/* RFC 5321 2.3.8; Sendmail answers 5.6.0 too. Nothing of the message is relayed. */
+	[AG_REPLY_BARE_NEWLINE] = { 554, "5.6.0",
+		"Bare CR or LF, or NUL, in message text: lines must end in CRLF", false },
+	[AG_REPLY_LEADING_FOLD] = { 554, "5.6.0",
+		"Message starts with a header continuation line", false },
+	/* Relaying without the login would make the mail look unauthenticated (or local). */
+	[AG_REPLY_XCLIENT_UNAVAILABLE] = { 451, "4.7.0",
+		"Cannot pass on the authenticated identity, try again later", false },
 };
 
 const struct ag_reply *reply_get(enum ag_reply_id id)

@@ -28,6 +28,9 @@ enum ag_reply_id {
 	AG_REPLY_MESSAGE_TOO_BIG,          /* 552 5.3.4 */
 	AG_REPLY_BAD_ADDRESS,              /* 501 5.1.7 (sender) */
 	AG_REPLY_BAD_RCPT_ADDRESS,         /* 501 5.1.3 */
+	AG_REPLY_BARE_NEWLINE,             /* 554 5.6.0 bare CR or LF, or NUL, in DATA */
+	AG_REPLY_LEADING_FOLD,             /* 554 5.6.0 first text line is a continuation */
+	AG_REPLY_XCLIENT_UNAVAILABLE,      /* 451 4.7.0 no backend takes XCLIENT LOGIN/ADDR */
 	AG_REPLY_COUNT
 };
 

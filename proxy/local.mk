@@ -38,5 +38,6 @@ tests_test_proxy_parse_SOURCES = tests/test_proxy_parse.c tests/tap.h \
 tests_test_proxy_auth_SOURCES = tests/test_proxy_auth.c tests/tap.h proxy/auth.c proxy/auth.h
 tests_test_proxy_msgfilter_SOURCES = tests/test_proxy_msgfilter.c tests/tap.h \
 	proxy/msgfilter.c proxy/msgfilter.h
+tests_test_proxy_msgfilter_LDADD = $(POLICY_LIBS)
 tests_test_proxy_xclient_SOURCES = tests/test_proxy_xclient.c tests/tap.h \
 	proxy/xclient.c proxy/xclient.h

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "policy/escape.h"
+
 static bool log_to_stderr;
 
 void log_init(const char *ident, bool to_stderr)
@@ -34,30 +36,5 @@ void log_msg(int prio, const char *sid, const char *fmt, ...)
 
 void log_escape(const char *in, size_t len, char *out, size_t outlen)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
-
-	if (outlen == 0)
-		return;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-		size_t need = (c < 32 || c >= 127 || c == '\\') ? 4 : 1;
-
-		if (o + need + 4 > outlen) {
-			if (o + 4 <= outlen) {
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
-		if (need == 4) {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o] = '\0';
+	escape_log(in, len, out, outlen);
 }

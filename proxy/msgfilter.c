@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "authres_id.h"
+
 static const char ar_name[] = "Authentication-Results";
 
 static bool is_wsp(char c)
@@ -35,44 +37,20 @@ static size_t ar_name_len(const char *text, size_t len)
 	return 0;
 }
 
-int msgfilter_ar_is_ours(const char *text, size_t len, const char *id)
+/* complete: the header has ended, so an id that is still unreadable never will be. */
+static int ar_decide(const char *text, size_t len, const char *id, bool complete)
 {
-	size_t i = ar_name_len(text, len), start, depth = 0;
+	size_t i = ar_name_len(text, len);
 
 	if (i == 0)
 		return 0;
-	/* Skip CFWS: spaces, line breaks of folded lines, and (nested) comments. */
-	while (i < len) {
-		char c = text[i];
+	/* The one reading of RFC 8601 2.2 that the milter uses too. */
+	return (int)authres_id_match(text + i, len - i, id, complete);
+}
 
-		if (depth > 0) {
-			if (c == '\\' && i + 1 < len)
-				i++;
-			else if (c == '(')
-				depth++;
-			else if (c == ')')
-				depth--;
-			i++;
-		} else if (is_wsp(c) || c == '\r' || c == '\n') {
-			i++;
-		} else if (c == '(') {
-			depth++;
-			i++;
-		} else {
-			break;
-		}
-	}
-	if (i >= len)
-		return -1;
-	start = i;
-	while (i < len && !is_wsp(text[i]) && text[i] != ';' && text[i] != '(' &&
-	       text[i] != '\r' && text[i] != '\n')
-		i++;
-	if (i >= len)
-		return -1; /* the id may go on in the next line */
-	if (i - start == strlen(id) && strncasecmp(text + start, id, i - start) == 0)
-		return 1;
-	return 0;
+int msgfilter_ar_is_ours(const char *text, size_t len, const char *id)
+{
+	return ar_decide(text, len, id, false);
 }
 
 void msgfilter_init(struct msgfilter *f, const char *authserv_id)
@@ -142,6 +120,11 @@ int msgfilter_line(struct msgfilter *f, const char *line, size_t len, msgfilter_
 	text = len;
 	if (!f->in_header)
 		return emit(arg, line, len);
+	if (!f->started) {
+		f->started = true;
+		if (text > 0 && is_wsp(line[0]))
+			return MSGFILTER_LEADING_FOLD;
+	}
 	if (text > 0 && is_wsp(line[0])) {
 		/* A continuation line belongs to the header before it. */
 		if (f->holding)
@@ -152,10 +135,9 @@ int msgfilter_line(struct msgfilter *f, const char *line, size_t len, msgfilter_
 	}
 	/* A new header, or the end of the header section: decide on the held one. */
 	if (f->holding) {
-		int ours = msgfilter_ar_is_ours(f->held, f->held_len, f->authserv_id);
-
-		/* Undecidable means no id at all: nothing a verifier could trust. */
-		rc = release_held(f, ours == 0 ? 0 : 1, emit, arg);
+		/* Undecidable now means no id at all: nothing a verifier could trust. */
+		rc = release_held(f, ar_decide(f->held, f->held_len, f->authserv_id, true), emit,
+				  arg);
 		if (rc != 0)
 			return rc;
 	}
@@ -178,9 +160,8 @@ int msgfilter_finish(struct msgfilter *f, msgfilter_emit_fn emit, void *arg)
 	int rc = 0;
 
 	if (f->holding) {
-		int ours = msgfilter_ar_is_ours(f->held, f->held_len, f->authserv_id);
-
-		rc = release_held(f, ours == 0 ? 0 : 1, emit, arg);
+		rc = release_held(f, ar_decide(f->held, f->held_len, f->authserv_id, true), emit,
+				  arg);
 	}
 	f->in_header = false;
 	return rc;

@@ -23,13 +23,25 @@ struct msgfilter {
 	char held[MSGFILTER_MAX_HELD];
 	size_t held_len;  /* lines, each followed by '\n' */
 	unsigned removed; /* headers removed, for the log */
+	bool started;     /* a line has been seen */
 };
+
+/*
+ * msgfilter_line's answer when the message's first line begins with white
+ * space: it would continue the last header the proxy wrote above it (an
+ * Authentication-Results of ours gaining " dkim=pass ..."), so the message
+ * is refused; nothing of the line is passed on.
+ */
+#define MSGFILTER_LEADING_FOLD 1
 
 /* Called for every line passed on (without CR); non-zero stops the filter with that value. */
 typedef int (*msgfilter_emit_fn)(void *arg, const char *line, size_t len);
 
 void msgfilter_init(struct msgfilter *f, const char *authserv_id);
-/* One line without CRLF (a trailing CR is tolerated). Returns 0 or the emit error. */
+/*
+ * One line without CRLF (a trailing CR is tolerated). Returns 0, the emit
+ * error (negative), or MSGFILTER_LEADING_FOLD.
+ */
 int msgfilter_line(struct msgfilter *f, const char *line, size_t len, msgfilter_emit_fn emit,
 		   void *arg);
 /* End of message: release anything held. */

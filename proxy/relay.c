@@ -28,6 +28,7 @@
 
 #include "policy/config.h"
 #include "log.h"
+#include "policy/escape.h"
 #include "reply.h"
 #include "server.h"
 #include "smtp_parse.h"
@@ -70,6 +71,7 @@ struct relay {
 	char backend_name[AG_MAX_HOST + 16];
 
 	bool ext_xclient, ext_size, ext_8bitmime;
+	bool xclient_refused; /* a backend was passed over for want of XCLIENT: 451 4.7.0 */
 	char xclient_names[256];
 	struct xclient_cmds xc;
 	size_t xc_next;
@@ -125,8 +127,12 @@ static void relay_complete(struct relay *r, enum relay_step step, int code, cons
 static void relay_complete_451(struct relay *r, enum relay_step step)
 {
 	char buf[256];
+	/* 4.7.0 only for "no backend to start with"; one lost later is 4.4.1 as ever. */
+	enum ag_reply_id id = r->xclient_refused && step == RELAY_STEP_MAIL
+				      ? AG_REPLY_XCLIENT_UNAVAILABLE
+				      : AG_REPLY_NO_BACKEND;
 
-	if (reply_format(r->cfg, AG_REPLY_NO_BACKEND, buf, sizeof(buf)) < 0)
+	if (reply_format(r->cfg, id, buf, sizeof(buf)) < 0)
 		snprintf(buf, sizeof(buf), "451 4.4.1 Try again later");
 	relay_complete(r, step, 451, buf);
 }
@@ -170,8 +176,11 @@ static bool relay_before_mail_accepted(const struct relay *r)
 static void relay_fail(struct relay *r, const char *why)
 {
 	enum relay_state st = r->state;
+	char esc[1024];
 
-	log_msg(LOG_WARNING, r->cl.session_id, "backend %s: %s", r->backend_name, why);
+	/* why may quote the backend's reply, which may echo client bytes. */
+	log_msg(LOG_WARNING, r->cl.session_id, "backend %s: %s", r->backend_name,
+		escape_log_str(why, esc, sizeof(esc)));
 	if (r->bev) {
 		bufferevent_free(r->bev);
 		r->bev = NULL;
@@ -284,7 +293,20 @@ static void relay_reply_done(struct relay *r, int code)
 	case RS_EHLO2:
 		if (code != 250)
 			goto refused;
-		if (r->state == RS_EHLO && r->cfg->backend_xclient && r->ext_xclient) {
+		if (r->state == RS_EHLO && r->cfg->backend_xclient) {
+			/*
+			 * Fail closed: without XCLIENT LOGIN and ADDR the backend would
+			 * take the mail as coming from us (often a trusted network) and
+			 * without the login: an unauthenticated relay path. Next backend;
+			 * if none will do, 451 4.7.0 (AG_REPLY_XCLIENT_UNAVAILABLE).
+			 */
+			if (!r->ext_xclient || !xclient_supports(r->xclient_names, "LOGIN") ||
+			    !xclient_supports(r->xclient_names, "ADDR")) {
+				r->xclient_refused = true;
+				relay_fail(r, "does not offer XCLIENT with LOGIN and ADDR to us "
+					      "(backend_xclient = yes): not used");
+				return;
+			}
 			if (relay_build_xclient(r) < 0 || r->xc.n == 0) {
 				relay_fail(r, "cannot build XCLIENT");
 				return;
@@ -296,8 +318,10 @@ static void relay_reply_done(struct relay *r, int code)
 		break;
 	case RS_XCLIENT:
 		/* Postfix greets anew with 220; smtp-sink and others say 250. */
-		if (code / 100 != 2)
+		if (code / 100 != 2) {
+			r->xclient_refused = true;
 			goto refused;
+		}
 		if (r->xc_next < r->xc.n) {
 			relay_send(r, RS_XCLIENT, "%s", r->xc.line[r->xc_next++]);
 			break;
@@ -327,8 +351,8 @@ static void relay_reply_done(struct relay *r, int code)
 		break;
 	default:
 		/* Unsolicited (e.g. 421 before closing): the close that follows decides. */
-		log_msg(LOG_NOTICE, r->cl.session_id, "backend %s: unexpected reply: %.200s",
-			r->backend_name, r->reply);
+		log_msg(LOG_NOTICE, r->cl.session_id, "backend %s: unexpected reply: %s",
+			r->backend_name, escape_log(r->reply, r->reply_len, what, 256));
 		break;
 	}
 	return;
@@ -443,7 +467,10 @@ static void relay_connect_next(struct relay *r)
 	const struct ag_hostport *hp;
 
 	if (r->backend >= r->cfg->nbackends) {
-		log_msg(LOG_ERR, r->cl.session_id, "no backend reachable");
+		log_msg(LOG_ERR, r->cl.session_id, "%s",
+			r->xclient_refused ? "no backend takes XCLIENT LOGIN and ADDR from us: "
+					     "mail refused with 451 4.7.0"
+					   : "no backend reachable");
 		r->state = RS_DEAD;
 		r->backend_name[0] = '\0';
 		relay_complete_451(r, RELAY_STEP_MAIL);
@@ -545,6 +572,11 @@ void relay_end(struct relay *r)
 	bufferevent_setwatermark(r->bev, EV_WRITE, 0, 0);
 	r->drain_wanted = false;
 	relay_send(r, RS_END, ".");
+}
+
+bool relay_xclient_refused(const struct relay *r)
+{
+	return r->xclient_refused && r->state == RS_DEAD;
 }
 
 const char *relay_backend_name(const struct relay *r)

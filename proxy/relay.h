@@ -46,6 +46,8 @@ void relay_data(struct relay *r);
 int relay_write(struct relay *r, const char *data, size_t len);
 /* The final "." (the caller passes a message that ended well only). */
 void relay_end(struct relay *r);
+/* No backend was used because none offered XCLIENT LOGIN and ADDR (the 451 4.7.0 case). */
+bool relay_xclient_refused(const struct relay *r);
 /* "host:port" of the backend in use, or "" */
 const char *relay_backend_name(const struct relay *r);
 /* Done with it: QUIT when idle, else close (an unfinished DATA is then not delivered). */

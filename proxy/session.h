@@ -66,6 +66,7 @@ struct session_txn {
 	struct ag_decision decision; /* from policy_decide_mail, for the warning header */
 	char pending_rcpt[AG_MAX_PATH + 1]; /* RCPT waiting for the backend's reply */
 	struct msgfilter *filter;
+	bool prev_crlf;   /* the last DATA line ended in CRLF: a "." may end the message */
 };
 
 struct relay;
@@ -114,6 +115,8 @@ struct proxy_session {
 	 */
 	char *line;
 	size_t line_cap;
+	bool discard_cr; /* SF_DISCARDING: the last byte skipped was a CR */
+	bool line_sasl;  /* the command line is an AUTH one: SASL length limit */
 };
 
 #define SESSION_SECURE(s) (((s)->flags & SF_SECURE) != 0)
@@ -169,7 +172,7 @@ void session_auth_abort(struct proxy_session *s);
 void session_mail(struct proxy_session *s, const char *args, size_t len);
 void session_rcpt(struct proxy_session *s, const char *args, size_t len);
 void session_data(struct proxy_session *s);
-void session_data_line(struct proxy_session *s, const char *line, size_t len);
-void session_data_overlong(struct proxy_session *s);
+void session_data_line(struct proxy_session *s, const char *line, size_t len, bool crlf);
+void session_data_overlong(struct proxy_session *s, bool crlf);
 
 #endif

@@ -13,6 +13,7 @@
 #include "authlimit.h"
 #include "policy/config.h"
 #include "log.h"
+#include "policy/escape.h"
 #include "privsep.h"
 
 /* On top of authlimit_delay_ms() (which grows with the failures): so timing tells nothing. */
@@ -66,7 +67,8 @@ static void auth_audit(struct proxy_session *s, const char *action, const char *
 	struct ag_audit_record r;
 
 	session_audit_fill(s, &r, "auth", action, reason);
-	if (s->auth_attempt[0])
+	/* A success names the login as the message records do (raw; the audit JSON-escapes). */
+	if (s->auth_attempt[0] && !SESSION_AUTHENTICATED(s))
 		r.auth_user = s->auth_attempt;
 	session_audit_write(s, &r);
 }
@@ -74,9 +76,12 @@ static void auth_audit(struct proxy_session *s, const char *action, const char *
 /* Too many failures, here or across sessions: 421 4.7.0 and close (no PAM for this one). */
 static void auth_too_many(struct proxy_session *s)
 {
+	char esc[ESCAPE_LOG_SIZE(AG_MAX_LOGIN)];
+
 	auth_finish(s);
 	log_msg(LOG_NOTICE, s->id, "too many authentication failures from [%s]%s%s%s", s->ip_text,
-		s->auth_login[0] ? " or for \"" : "", s->auth_login, s->auth_login[0] ? "\"" : "");
+		s->auth_login[0] ? " or for \"" : "",
+		escape_log_str(s->auth_login, esc, sizeof(esc)), s->auth_login[0] ? "\"" : "");
 	auth_audit(s, "reject", "too many failures");
 	session_reply_id(s, AG_REPLY_AUTH_TOO_MANY);
 	session_close(s);
@@ -118,6 +123,7 @@ static void auth_failed(struct proxy_session *s, const char *reason)
 	auth_finish(s);
 	s->auth_failures++;
 	authlimit_fail(s->srv->authlimit, ip, auth_limit_user(s), now);
+	/* auth_attempt is kept escaped (auth_verify): ready for the log line. */
 	log_msg(LOG_NOTICE, s->id, "authentication failed for \"%s\" from [%s]: %s",
 		s->auth_attempt, s->ip_text, reason);
 	auth_audit(s, "reject", reason);
@@ -145,12 +151,14 @@ static void auth_tempfail(struct proxy_session *s, const char *reason)
 /* via: NULL for PAM, "cache" for a hit in the verified-credential cache (audit reason). */
 static void auth_succeeded(struct proxy_session *s, const char *via)
 {
+	char esc[ESCAPE_LOG_SIZE(AG_MAX_LOGIN)];
+
 	auth_finish(s);
 	s->flags |= SF_AUTHENTICATED;
 	snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->auth_login);
 	authlimit_success(s->srv->authlimit, auth_limit_ip(s), s->auth_login, auth_now());
-	log_msg(LOG_INFO, s->id, "authenticated \"%s\" from [%s]%s", s->auth_login, s->ip_text,
-		via ? " (cached)" : "");
+	log_msg(LOG_INFO, s->id, "authenticated \"%s\" from [%s]%s",
+		escape_log_str(s->auth_login, esc, sizeof(esc)), s->ip_text, via ? " (cached)" : "");
 	auth_audit(s, "accept", via);
 	session_reply_id(s, AG_REPLY_AUTH_OK);
 }
@@ -165,9 +173,12 @@ static void auth_pam_done(enum privsep_result res, void *arg)
 		/* The password was kept for this: the cache learns only what PAM said yes to. */
 		if (s->cred != NULL &&
 		    authcache_store(s->srv->authcache, s->auth_login, s->cred->password,
-				    auth_now()) < 0)
+				    auth_now()) < 0) {
+			char esc[ESCAPE_LOG_SIZE(AG_MAX_LOGIN)];
+
 			log_msg(LOG_WARNING, s->id, "credential cache: cannot store \"%s\"",
-				s->auth_login);
+				escape_log_str(s->auth_login, esc, sizeof(esc)));
+		}
 		auth_succeeded(s, NULL);
 		session_resume(s);
 		break;
@@ -189,7 +200,11 @@ static void auth_verify(struct proxy_session *s)
 	struct auth_credentials *cr = s->cred;
 	const char *why = NULL;
 
-	log_escape(cr->user, cr->user_len, s->auth_attempt, sizeof(s->auth_attempt));
+	/*
+	 * auth_attempt names the attempt in the log and the audit record, always
+	 * escaped (policy/escape.c): the raw bytes may hold NUL, CR LF, quotes.
+	 */
+	escape_log(cr->user, cr->user_len, s->auth_attempt, sizeof(s->auth_attempt));
 	s->auth_login[0] = '\0';
 	if (policy_normalise_login(s->cfg, cr->user, cr->user_len, s->auth_login,
 				   sizeof(s->auth_login), &why) < 0) {
@@ -197,8 +212,11 @@ static void auth_verify(struct proxy_session *s)
 		auth_failed(s, why ? why : "unusable login name");
 		return;
 	}
-	/* From here on the record names the login as PAM sees it. */
-	snprintf(s->auth_attempt, sizeof(s->auth_attempt), "%s", s->auth_login);
+	/*
+	 * From here on the record names the login as PAM sees it, still escaped:
+	 * after PAM answers, this is what used to reach the log raw (issue 11).
+	 */
+	escape_log_str(s->auth_login, s->auth_attempt, sizeof(s->auth_attempt));
 	/* Before PAM: a blocked address or user must not cost PAM time (or learn anything). */
 	if (auth_blocked(s)) {
 		auth_too_many(s);

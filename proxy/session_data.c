@@ -13,6 +13,7 @@
 #include "audit.h"
 #include "policy/config.h"
 #include "log.h"
+#include "policy/escape.h"
 #include "relay.h"
 
 /* Parse MAIL's ESMTP parameters; 0 ok, -1 when a reply was given. */
@@ -117,11 +118,11 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 	snprintf(s->txn.mail_from, sizeof(s->txn.mail_from), "%s", addr.addr);
 	if (s->txn.decision.action == AG_ACTION_REJECT ||
 	    s->txn.decision.action == AG_ACTION_TEMPFAIL) {
-		char esc[AG_MAX_PATH * 4 + 4];
+		char esc[ESCAPE_LOG_SIZE(AG_MAX_PATH)], user[ESCAPE_LOG_SIZE(AG_MAX_LOGIN)];
 
 		log_escape(addr.addr, strlen(addr.addr), esc, sizeof(esc));
 		log_msg(LOG_NOTICE, s->id, "sender <%s> refused for \"%s\": %s", esc,
-			s->auth_user, s->txn.decision.reason);
+			escape_log_str(s->auth_user, user, sizeof(user)), s->txn.decision.reason);
 		data_audit(s, s->txn.decision.action == AG_ACTION_REJECT ? "reject" : "tempfail",
 			   policy_action_name(s->txn.decision.action), s->txn.decision.reason, NULL);
 		session_reply_id(s, s->txn.decision.reply);
@@ -268,6 +269,7 @@ static void data_start(struct proxy_session *s, const char *reply)
 	msgfilter_init(s->txn.filter, s->cfg->authserv_id);
 	s->txn.size = 0;
 	s->txn.data_error = AG_REPLY_NONE;
+	s->txn.prev_crlf = true; /* "DATA" CRLF, 354, then "." CRLF is an empty message */
 	s->state = SS_DATA;
 	if (data_headers(s) < 0)
 		data_fail(s, AG_REPLY_NO_BACKEND);
@@ -306,15 +308,26 @@ static void data_end(struct proxy_session *s)
 	session_txn_reset(s);
 }
 
-void session_data_line(struct proxy_session *s, const char *line, size_t len)
+void session_data_line(struct proxy_session *s, const char *line, size_t len, bool crlf)
 {
-	if (len == 1 && line[0] == '.') {
+	bool prev_crlf = s->txn.prev_crlf;
+
+	s->txn.prev_crlf = crlf;
+	if (smtp_data_end(line, len, crlf, prev_crlf)) {
 		data_end(s);
 		return;
 	}
 	s->txn.size += len + 2;
 	if (s->txn.size > s->cfg->max_message_size)
 		data_fail(s, AG_REPLY_MESSAGE_TOO_BIG);
+	/*
+	 * Smuggling: a bare LF or CR, or a NUL, fails the whole message (the backend
+	 * connection is dropped mid-DATA, so it discards what it has), and we
+	 * keep reading text up to the real CRLF.CRLF, so whatever the client hid
+	 * behind "\n.\n" is read as text, never as commands.
+	 */
+	if (smtp_text_check(line, len, crlf) != SMTP_TEXT_OK)
+		data_fail(s, AG_REPLY_BARE_NEWLINE);
 	if (s->txn.data_error != AG_REPLY_NONE || s->txn.filter == NULL)
 		return;
 	/* The filter sees the text as it will be read, without the transparency dot. */
@@ -322,11 +335,13 @@ void session_data_line(struct proxy_session *s, const char *line, size_t len)
 		line++;
 		len--;
 	}
-	msgfilter_line(s->txn.filter, line, len, data_emit, s);
+	if (msgfilter_line(s->txn.filter, line, len, data_emit, s) == MSGFILTER_LEADING_FOLD)
+		data_fail(s, AG_REPLY_LEADING_FOLD);
 }
 
-void session_data_overlong(struct proxy_session *s)
+void session_data_overlong(struct proxy_session *s, bool crlf)
 {
+	s->txn.prev_crlf = crlf;
 	/* RFC 5321 4.5.3.1.6: refuse at the end rather than fold or cut the text. */
 	data_fail(s, AG_REPLY_LINE_TOO_LONG);
 }
@@ -341,9 +356,11 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 		session_reply(s, "%s", reply);
 		if (!ok) {
 			bool none = s->relay == NULL || relay_backend_name(s->relay)[0] == '\0';
+			const char *why = none ? "no backend reachable" : "backend refused sender";
 
-			data_audit(s, code >= 500 ? "reject" : "tempfail", action_for_code(code),
-				   none ? "no backend reachable" : "backend refused sender",
+			if (s->relay != NULL && relay_xclient_refused(s->relay))
+				why = "no backend takes XCLIENT LOGIN and ADDR";
+			data_audit(s, code >= 500 ? "reject" : "tempfail", action_for_code(code), why,
 				   reply_last_line(reply));
 			session_txn_reset(s);
 		}

@@ -13,7 +13,7 @@
 #include "policy/config.h"
 #include "log.h"
 
-static size_t session_line_limit(const struct proxy_session *s)
+static size_t session_line_limit(struct proxy_session *s, struct evbuffer *in)
 {
 	switch (s->state) {
 	case SS_DATA:
@@ -23,15 +23,24 @@ static size_t session_line_limit(const struct proxy_session *s)
 	case SS_AUTH_PASSWORD:
 		return SMTP_MAX_SASL_LINE;
 	default:
-		return SMTP_MAX_COMMAND_LINE;
+		/* Fewer than 5 bytes: well within the smaller limit, nothing decided yet. */
+		if (!(s->flags & SF_DISCARDING)) { /* else: the middle of the line, not its start */
+			char head[5];
+			ev_ssize_t n = evbuffer_copyout(in, head, sizeof(head));
+
+			s->line_sasl = n > 0 && smtp_command_limit(head, (size_t)n) ==
+							SMTP_MAX_SASL_LINE;
+		}
+		return s->line_sasl ? SMTP_MAX_SASL_LINE : SMTP_MAX_COMMAND_LINE;
 	}
 }
 
-static void session_line_too_long(struct proxy_session *s)
+/* crlf: the overlong line ended in CRLF (DATA needs it to find its end). */
+static void session_line_too_long(struct proxy_session *s, bool crlf)
 {
 	switch (s->state) {
 	case SS_DATA:
-		session_data_overlong(s);
+		session_data_overlong(s, crlf);
 		break;
 	case SS_AUTH_PLAIN:
 	case SS_AUTH_USERNAME:
@@ -41,16 +50,33 @@ static void session_line_too_long(struct proxy_session *s)
 		session_reply_id(s, AG_REPLY_AUTH_LINE_TOO_LONG);
 		break;
 	default:
-		session_reply_id(s, AG_REPLY_LINE_TOO_LONG);
+		/* An AUTH line with its initial response: the SASL reply (RFC 4954 4). */
+		session_reply_id(s, s->line_sasl ? AG_REPLY_AUTH_LINE_TOO_LONG
+						 : AG_REPLY_LINE_TOO_LONG);
 		break;
 	}
 }
 
-static void session_dispatch(struct proxy_session *s, const char *line, size_t len)
+/*
+ * Commands still accept a bare LF as their end, as Postfix did for decades
+ * and most servers still do: it is safe because no command line is ever
+ * passed on as it came. Each command is parsed here and the relay writes its
+ * own, CRLF-terminated, to the backend (relay_send), so there is no second
+ * parser downstream to disagree with ours about where a command ends. Message
+ * text is the one thing that crosses the proxy byte for byte, and there a
+ * bare LF or CR is refused (session_data_line, smtp_text_check). A bare CR
+ * inside a command line stays in its arguments, where it reaches no backend
+ * raw: addresses refuse control characters (address_parse_path), the HELO
+ * name is xtext-encoded in XCLIENT and sanitised in our Received header.
+ */
+static void session_dispatch(struct proxy_session *s, const char *line, size_t len, bool crlf)
 {
 	switch (s->state) {
 	case SS_COMMAND:
 		session_cmd_line(s, line, len);
+		/* "AUTH PLAIN <initial response>" held a password too. */
+		if (s->line_sasl)
+			explicit_bzero(s->line, len);
 		break;
 	case SS_AUTH_PLAIN:
 	case SS_AUTH_USERNAME:
@@ -60,7 +86,7 @@ static void session_dispatch(struct proxy_session *s, const char *line, size_t l
 		explicit_bzero(s->line, len);
 		break;
 	case SS_DATA:
-		session_data_line(s, line, len);
+		session_data_line(s, line, len, crlf);
 		break;
 	default:
 		break;
@@ -86,6 +112,16 @@ static int session_line_room(struct proxy_session *s, size_t need)
 	return 0;
 }
 
+/* Is the byte at pos of in a CR? (How an overlong line we skipped was ended.) */
+static bool session_byte_is_cr(struct evbuffer *in, size_t pos)
+{
+	struct evbuffer_ptr p;
+	char c = 0;
+
+	return evbuffer_ptr_set(in, &p, pos, EVBUFFER_PTR_SET) == 0 &&
+	       evbuffer_copyout_from(in, &p, &c, 1) == 1 && c == '\r';
+}
+
 /* Handle complete lines one at a time, in order, until we must wait. */
 void session_process(struct proxy_session *s)
 {
@@ -95,10 +131,11 @@ void session_process(struct proxy_session *s)
 	while (s->wait == SW_NONE &&
 	       (s->state == SS_COMMAND || s->state == SS_DATA || s->state == SS_AUTH_PLAIN ||
 		s->state == SS_AUTH_USERNAME || s->state == SS_AUTH_PASSWORD)) {
-		size_t n = evbuffer_get_length(in), limit = session_line_limit(s), peek;
+		size_t n = evbuffer_get_length(in), limit = session_line_limit(s, in), peek;
 		size_t linelen, textlen;
 		enum session_state before = s->state;
 		const char *data;
+		bool crlf;
 
 		if (n == 0)
 			break;
@@ -106,12 +143,15 @@ void session_process(struct proxy_session *s)
 			struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 
 			if (p.pos < 0) {
+				s->discard_cr = session_byte_is_cr(in, n - 1);
 				evbuffer_drain(in, n);
 				break;
 			}
+			/* The LF's CR may have gone with an earlier piece of the line. */
+			crlf = p.pos > 0 ? session_byte_is_cr(in, (size_t)p.pos - 1) : s->discard_cr;
 			evbuffer_drain(in, (size_t)p.pos + 1);
 			s->flags &= ~SF_DISCARDING;
-			session_line_too_long(s);
+			session_line_too_long(s, crlf);
 			continue;
 		}
 		peek = n < limit ? n : limit;
@@ -124,12 +164,14 @@ void session_process(struct proxy_session *s)
 		case SMTP_LINE_TOO_LONG:
 			if (linelen == 0) {
 				/* RFC 5321 4.5.3.1: reply, do not truncate; skip to the LF. */
+				s->discard_cr = data[peek - 1] == '\r';
 				evbuffer_drain(in, peek);
 				s->flags |= SF_DISCARDING;
 				continue;
 			}
+			crlf = linelen >= 2 && data[linelen - 2] == '\r';
 			evbuffer_drain(in, linelen);
-			session_line_too_long(s);
+			session_line_too_long(s, crlf);
 			break;
 		case SMTP_LINE_OK:
 			if (session_line_room(s, limit) < 0) {
@@ -140,8 +182,10 @@ void session_process(struct proxy_session *s)
 			}
 			memcpy(s->line, data, textlen);
 			s->line[textlen] = '\0';
+			/* smtp_line_find takes one CR off; any other is part of the text. */
+			crlf = linelen == textlen + 2;
 			evbuffer_drain(in, linelen);
-			session_dispatch(s, s->line, textlen);
+			session_dispatch(s, s->line, textlen, crlf);
 			break;
 		}
 		if (s->state != before && s->state != SS_CLOSING && s->state != SS_STARTTLS)

@@ -41,6 +41,29 @@ enum smtp_line_status smtp_line_find(const char *buf, size_t len, size_t limit, 
 	return SMTP_LINE_OK;
 }
 
+enum smtp_text_fault smtp_text_check(const char *text, size_t len, bool crlf)
+{
+	if (!crlf)
+		return SMTP_TEXT_BARE_LF;
+	if (memchr(text, '\r', len) != NULL)
+		return SMTP_TEXT_BARE_CR;
+	if (memchr(text, '\0', len) != NULL)
+		return SMTP_TEXT_NUL;
+	return SMTP_TEXT_OK;
+}
+
+bool smtp_data_end(const char *text, size_t len, bool crlf, bool prev_crlf)
+{
+	return crlf && prev_crlf && len == 1 && text[0] == '.';
+}
+
+size_t smtp_command_limit(const char *buf, size_t avail)
+{
+	if (avail >= 5 && strncasecmp(buf, "AUTH", 4) == 0 && (buf[4] == ' ' || buf[4] == '\t'))
+		return SMTP_MAX_SASL_LINE;
+	return SMTP_MAX_COMMAND_LINE;
+}
+
 void smtp_command_parse(const char *line, size_t len, struct smtp_command *cmd)
 {
 	size_t i = 0, vstart, vend;

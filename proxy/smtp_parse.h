@@ -45,6 +45,39 @@ enum smtp_line_status {
 enum smtp_line_status smtp_line_find(const char *buf, size_t len, size_t limit, size_t *linelen,
 				     size_t *textlen);
 
+/*
+ * RFC 5321 2.3.8: CR and LF may appear in message text only together, as
+ * CRLF. A bare LF or CR is how SMTP smuggling (CVE-2023-51764 class) makes
+ * one server see the end of DATA where the next one does not, so message text
+ * with either is refused, never passed on or "repaired"; so is NUL, which no
+ * text may hold (RFC 5322 2.3) and which some servers drop. text is a line
+ * without its terminator (smtp_line_find's textlen); crlf says whether that
+ * terminator was CRLF rather than a bare LF.
+ */
+enum smtp_text_fault {
+	SMTP_TEXT_OK = 0,
+	SMTP_TEXT_BARE_LF, /* the line ended in LF without CR */
+	SMTP_TEXT_BARE_CR, /* a CR inside the line not followed by LF */
+	SMTP_TEXT_NUL,     /* a NUL: "CRLF NUL . CRLF" ends DATA for a server that drops NULs */
+};
+enum smtp_text_fault smtp_text_check(const char *text, size_t len, bool crlf);
+
+/*
+ * Is this line the end of DATA? Only ".", ended by CRLF, right after a line
+ * that was itself ended by CRLF (or right after the 354): CRLF "." CRLF and
+ * nothing else (RFC 5321 4.1.1.4). "\n.\n", "\n.\r\n" and "\r\n.\n" are
+ * text, and the message that holds them is refused at the real end.
+ */
+bool smtp_data_end(const char *text, size_t len, bool crlf, bool prev_crlf);
+
+/*
+ * The length limit for the command line starting at buf (avail bytes so far):
+ * SMTP_MAX_SASL_LINE for "AUTH " (RFC 4954 4: the initial response rides on
+ * the command line and may be as long as any SASL response), else
+ * SMTP_MAX_COMMAND_LINE.
+ */
+size_t smtp_command_limit(const char *buf, size_t avail);
+
 struct smtp_command {
 	enum smtp_verb verb;
 	const char *verb_text; /* the word as given, not NUL-terminated */

@@ -21,7 +21,9 @@
 #include <openssl/x509.h>
 
 #include "policy/config.h"
+#include "smtp_parse.h"
 #include "tls.h"
+#include "xclient.h"
 
 enum startup_result startup_check_cert_expiry(const struct ag_config *cfg, SSL_CTX *ctx,
 					      const char **key, char *msg, size_t len)
@@ -281,11 +283,85 @@ static long startup_elapsed_ms(const struct timespec *t0)
 }
 
 /*
+ * One complete SMTP reply from a non-blocking fd, appended to buf (the lines
+ * with their CRLF), waiting at most until deadline ms after t0. Its code, or
+ * -1 (no answer in time, closed, malformed, too long for buf).
+ */
+static int startup_smtp_reply(int fd, const struct timespec *t0, long deadline, char *buf,
+			      size_t len)
+{
+	size_t have = 0, line = 0;
+
+	buf[0] = '\0';
+	for (;;) {
+		struct pollfd p = {fd, POLLIN, 0};
+		long left = deadline - startup_elapsed_ms(t0);
+		ssize_t n;
+		char *lf;
+
+		while ((lf = memchr(buf + line, '\n', have - line)) != NULL) {
+			size_t l = (size_t)(lf - (buf + line));
+			int code;
+			bool last;
+
+			if (l > 0 && lf[-1] == '\r')
+				l--;
+			if (smtp_reply_parse(buf + line, l, &code, &last) < 0)
+				return -1;
+			line = (size_t)(lf - buf) + 1;
+			if (last)
+				return code;
+		}
+		if (left <= 0 || have + 1 >= len || poll(&p, 1, (int)left) <= 0)
+			return -1;
+		n = read(fd, buf + have, len - have - 1);
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+		buf[have] = '\0';
+	}
+}
+
+/*
+ * backend_xclient = yes: does this (connected) backend offer XCLIENT with
+ * the LOGIN and ADDR attributes to us? 1 yes, 0 no, -1 it did not say in time.
+ * The relay refuses to use one that does not (451 4.7.0), so say it now.
+ */
+static int startup_probe_xclient(int fd, const struct ag_config *cfg, const struct timespec *t0,
+				 long deadline)
+{
+	char buf[4096], cmd[300];
+	const char *p;
+	int n, rc = 0;
+
+	if (startup_smtp_reply(fd, t0, deadline, buf, sizeof(buf)) != 220)
+		return -1;
+	n = snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", cfg->hostname);
+	if (n < 0 || (size_t)n >= sizeof(cmd) || write(fd, cmd, (size_t)n) != n ||
+	    startup_smtp_reply(fd, t0, deadline, buf, sizeof(buf)) != 250)
+		return -1;
+	for (p = buf; *p != '\0'; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		char names[256];
+		size_t l = strcspn(p, "\r\n");
+
+		if (l < 11 || strncasecmp(p + 4, "XCLIENT", 7) != 0 || (p[11] != ' ' && l > 11))
+			continue;
+		snprintf(names, sizeof(names), "%.*s", l > 12 ? (int)(l - 12) : 0, p + 12);
+		rc = xclient_supports(names, "LOGIN") && xclient_supports(names, "ADDR");
+	}
+	(void)!write(fd, "QUIT\r\n", 6);
+	return rc;
+}
+
+/*
  * One non-blocking connect to each of hp[0..n) at once, all within
  * STARTUP_BACKEND_TIMEOUT_MS; returns how many did not answer and lists them
- * in msg ("host:port (why), ...").
+ * in msg ("host:port (why), ..."). With xc (backend_xclient = yes), each one that
+ * answered is also asked for its EHLO: xc[i] is 1 if it offers XCLIENT LOGIN and ADDR,
+ * 0 if not, -1 if it did not say in time (and 1 for those that did not answer at all).
  */
-static size_t startup_probe_reach(const struct ag_hostport *hp, size_t n, char *msg, size_t len)
+static size_t startup_probe_reach(const struct ag_hostport *hp, size_t n,
+				  const struct ag_config *cfg, int *xc, char *msg, size_t len)
 {
 	struct startup_probe probe[AG_MAX_BACKENDS];
 	struct pollfd pfd[AG_MAX_BACKENDS];
@@ -335,6 +411,13 @@ static size_t startup_probe_reach(const struct ag_hostport *hp, size_t n, char *
 				startup_probe_fail(&probe[i], strerror(err));
 		}
 	}
+	/* The ones that answered: one EHLO each, within the same kind of bound. */
+	deadline = startup_elapsed_ms(&t0) + STARTUP_BACKEND_TIMEOUT_MS;
+	for (i = 0; xc != NULL && i < n; i++) {
+		xc[i] = 1;
+		if (probe[i].done && probe[i].error == NULL && probe[i].fd >= 0)
+			xc[i] = startup_probe_xclient(probe[i].fd, cfg, &t0, deadline);
+	}
 	msg[0] = '\0';
 	for (i = 0; i < n; i++) {
 		const char *why = probe[i].error  ? probe[i].error
@@ -359,16 +442,39 @@ static size_t startup_probe_reach(const struct ag_hostport *hp, size_t n, char *
 
 enum startup_result startup_check_backends(const struct ag_config *cfg, char *msg, size_t len)
 {
-	size_t n = cfg->nbackends, bad;
+	int xc[AG_MAX_BACKENDS];
+	size_t n = cfg->nbackends, i, bad, noxc = 0, off = 0;
 	char list[768];
+	bool first = true;
 
 	if (n > AG_MAX_BACKENDS)
 		n = AG_MAX_BACKENDS;
-	bad = startup_probe_reach(cfg->backends, n, list, sizeof(list));
-	if (bad == 0)
+	bad = startup_probe_reach(cfg->backends, n, cfg, cfg->backend_xclient ? xc : NULL, list,
+				  sizeof(list));
+	for (i = 0; cfg->backend_xclient && i < n; i++)
+		noxc += xc[i] == 0;
+	if (bad == 0 && noxc == 0)
 		return STARTUP_OK;
-	snprintf(msg, len, "cannot reach %s%s", list,
-		 bad == n ? "; mail will get 451 until one is up" : "; the others are used");
+	msg[0] = '\0';
+	if (bad > 0)
+		off = (size_t)snprintf(msg, len, "cannot reach %s%s", list,
+				       bad == n ? "; mail will get 451 until one is up"
+						: "; the others are used");
+	/* backend_xclient = yes: the relay refuses those (451 4.7.0), so say it now. */
+	for (i = 0; noxc > 0 && i < n && off < len; i++) {
+		if (xc[i] != 0)
+			continue;
+		off += (size_t)snprintf(msg + off, len - off,
+					strchr(cfg->backends[i].host, ':') ? "%s[%s]:%u" : "%s%s:%u",
+					off == 0 ? "" : first ? "; " : ", ", cfg->backends[i].host,
+					cfg->backends[i].port);
+		first = false;
+	}
+	if (noxc > 0 && off < len)
+		snprintf(msg + off, len - off,
+			 " %s not offer XCLIENT LOGIN and ADDR to us (backend_xclient = yes): "
+			 "mail through %s gets 451 4.7.0",
+			 noxc > 1 ? "do" : "does", noxc > 1 ? "them" : "it");
 	return STARTUP_WARN;
 }
 
@@ -376,7 +482,7 @@ enum startup_result startup_check_hub(const struct ag_config *cfg, char *msg, si
 {
 	char list[512];
 
-	if (!cfg->has_hub || startup_probe_reach(&cfg->hub, 1, list, sizeof(list)) == 0)
+	if (!cfg->has_hub || startup_probe_reach(&cfg->hub, 1, cfg, NULL, list, sizeof(list)) == 0)
 		return STARTUP_OK;
 	snprintf(msg, len,
 		 "cannot reach %s; protected-list mail waits in the MTA's queue until it answers",

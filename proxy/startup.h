@@ -45,7 +45,11 @@ enum startup_result startup_check_pam(const struct ag_config *cfg, char *msg, si
  * (nothing is created, so -t leaves no trace). "syslog:..." is always fine.
  */
 enum startup_result startup_check_audit(const struct ag_config *cfg, char *msg, size_t len);
-/* One non-blocking connect to each backend at once; the unreachable ones are a warning. */
+/*
+ * One non-blocking connect to each backend at once; the unreachable ones are a
+ * warning. With backend_xclient, one EHLO to each that answered: one that does
+ * not offer XCLIENT LOGIN and ADDR is a warning too (the relay will not use it).
+ */
 enum startup_result startup_check_backends(const struct ag_config *cfg, char *msg, size_t len);
 /*
  * Give the audit log file to `user` (opened by root, so possibly root's), so

@@ -16,6 +16,16 @@ int main(void)
 	   "a folded header is still ours");
 	ok(authres_is_ours("smtp.example.ac.uk", "smtp.example.ac.uk"),
 	   "an id with no results is still a claim in our name");
+	/* RFC 8601 2.2 forms the milter used to keep (issue 11) */
+	ok(authres_is_ours("(comment) smtp.example.ac.uk; auth=pass", "smtp.example.ac.uk"),
+	   "a comment before our id does not hide it");
+	ok(authres_is_ours("smtp.example.ac.uk 1; auth=pass", "smtp.example.ac.uk"),
+	   "a version after our id does not hide it");
+	ok(authres_is_ours("\"smtp.example.ac.uk\"; auth=pass", "smtp.example.ac.uk"),
+	   "a quoted id is ours");
+	ok(!authres_matches("\"smtp.example.ac.uk\"; auth=pass smtp.auth=jdoe",
+			    "smtp.example.ac.uk", "jdoe"),
+	   "a quoted id is not the header we write (so it is removed)");
 	ok(!authres_is_ours("mx.google.com; dkim=pass", "smtp.example.ac.uk"),
 	   "another server's results are not ours");
 	ok(!authres_is_ours("smtp.example.ac.uk.evil.org; auth=pass", "smtp.example.ac.uk"),

@@ -91,6 +91,39 @@ int main(void)
 	       "no header line|Authentication-Results: smtp.example.ac.uk; x|",
 	       "a non-header line ends the header section");
 
+	/* RFC 8601 2.2 forms that used to get through (issue 11) */
+	is_str(run(id, "Authentication-Results: \"smtp.example.ac.uk\"; auth=pass\nTo: y\n\n"),
+	       "To: y||", "quoted authserv-id removed");
+	is_str(run(id, "Authentication-Results: (c) \"SMTP.example.ac.uk\" 1; auth=pass\n\n"), "|",
+	       "quoted id with comment and version removed");
+	is_str(run(id, "Authentication-Results: smtp.example.ac.uk(c); auth=pass\n\n"), "|",
+	       "comment glued to the id removed");
+	is_str(run(id, "Authentication-Results: (unterminated\nTo: y\n\n"), "To: y||",
+	       "unterminated comment removed");
+	/* A first line that would continue the header we wrote above it */
+	{
+		struct sink k;
+		struct msgfilter f;
+
+		memset(&k, 0, sizeof(k));
+		k.fail_after = -1;
+		msgfilter_init(&f, id);
+		is_int(msgfilter_line(&f, " dkim=pass header.d=paypal.com", 30, sink_emit, &k),
+		       MSGFILTER_LEADING_FOLD, "leading space on the first line refused");
+		is_int(k.lines, 0, "nothing of it passed on");
+		msgfilter_init(&f, id);
+		is_int(msgfilter_line(&f, "\tx", 2, sink_emit, &k), MSGFILTER_LEADING_FOLD,
+		       "leading tab on the first line refused");
+		msgfilter_init(&f, id);
+		is_int(msgfilter_line(&f, "X: 1", 4, sink_emit, &k), 0, "ordinary first line");
+		is_int(msgfilter_line(&f, " 2", 2, sink_emit, &k), 0,
+		       "a fold of the client's own header is fine");
+		msgfilter_init(&f, id);
+		is_int(msgfilter_line(&f, "", 0, sink_emit, &k), 0, "empty first line (no headers)");
+		is_int(msgfilter_line(&f, " body", 5, sink_emit, &k), 0,
+		       "leading space in the body is fine");
+	}
+
 	is_int(msgfilter_ar_is_ours("Authentication-Results: smtp.example.ac.uk; x", 44, id), 1,
 	       "is_ours yes");
 	is_int(msgfilter_ar_is_ours("Authentication-Results: smtp.exa", 32, id), -1,

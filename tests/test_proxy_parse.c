@@ -23,6 +23,37 @@ int main(void)
 	bool last;
 	char *s;
 
+	/* Message text: CR and LF only as CRLF (SMTP smuggling) */
+	is_int(smtp_text_check("text", 4, true), SMTP_TEXT_OK, "CRLF text line ok");
+	is_int(smtp_text_check("text", 4, false), SMTP_TEXT_BARE_LF, "bare LF refused");
+	is_int(smtp_text_check("te\rxt", 5, true), SMTP_TEXT_BARE_CR, "bare CR inside refused");
+	is_int(smtp_text_check(".\r", 2, true), SMTP_TEXT_BARE_CR, "\".\\r\\r\\n\": bare CR");
+	is_int(smtp_text_check("", 0, true), SMTP_TEXT_OK, "empty line ok");
+	is_int(smtp_text_check("\0.", 2, true), SMTP_TEXT_NUL, "NUL then dot refused");
+	is_int(smtp_text_check("a\0b", 3, true), SMTP_TEXT_NUL, "NUL inside refused");
+	ok(smtp_data_end(".", 1, true, true), "CRLF . CRLF ends DATA");
+	ok(!smtp_data_end(".", 1, false, true), "CRLF . LF does not end DATA");
+	ok(!smtp_data_end(".", 1, true, false), "LF . CRLF does not end DATA");
+	ok(!smtp_data_end(".", 1, false, false), "LF . LF does not end DATA");
+	ok(!smtp_data_end("..", 2, true, true), "a stuffed dot is text");
+	ok(!smtp_data_end(". ", 2, true, true), "dot and space is text");
+	{
+		/* "\r\n.\r\r\n": the line is ".\r" after one CR is taken off */
+		size_t l2, t2;
+
+		is_int(smtp_line_find(".\r\r\n", 4, SMTP_MAX_TEXT_LINE, &l2, &t2), SMTP_LINE_OK,
+		       "dot CR CR LF framed");
+		ok(!smtp_data_end(".\r", t2, l2 == t2 + 2, true), "dot CR CR LF does not end DATA");
+	}
+
+	/* AUTH lines carry a SASL initial response: 12288 octets, not 512 */
+	is_int(smtp_command_limit("AUTH PLAIN AAAA", 15), SMTP_MAX_SASL_LINE, "AUTH line: SASL limit");
+	is_int(smtp_command_limit("auth\tplain", 10), SMTP_MAX_SASL_LINE, "auth, any case");
+	is_int(smtp_command_limit("AUTHX", 5), SMTP_MAX_COMMAND_LINE, "AUTHX is not AUTH");
+	is_int(smtp_command_limit("MAIL FROM:<a@b>", 15), SMTP_MAX_COMMAND_LINE,
+	       "other commands: 512");
+	is_int(smtp_command_limit("AUT", 3), SMTP_MAX_COMMAND_LINE, "too short to tell: 512");
+
 	/* Framing */
 	is_int(smtp_line_find("NOOP\r\n", 6, SMTP_MAX_COMMAND_LINE, &ll, &tl), SMTP_LINE_OK,
 	       "CRLF line ok");

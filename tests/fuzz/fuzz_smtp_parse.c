@@ -53,6 +53,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_ASSERT(memchr(buf + off, '\n', textlen) == NULL);
 				fuzz_command(buf + off, textlen);
 				{
+					/* DATA framing: the end is exactly CRLF "." CRLF, never
+					 * with a fault. */
+					bool crlf = linelen == textlen + 2;
+					enum smtp_text_fault tf =
+					    smtp_text_check(buf + off, textlen, crlf);
+
+					FUZZ_ASSERT((tf == SMTP_TEXT_OK) ==
+						    (crlf &&
+						     memchr(buf + off, '\r', textlen) == NULL &&
+						     memchr(buf + off, '\0', textlen) == NULL));
+					if (smtp_data_end(buf + off, textlen, crlf, true))
+						FUZZ_ASSERT(linelen == 3 &&
+							    memcmp(buf + off, ".\r\n", 3) == 0 &&
+							    tf == SMTP_TEXT_OK);
+					FUZZ_ASSERT(smtp_command_limit(buf + off, linelen) ==
+							SMTP_MAX_COMMAND_LINE ||
+						    smtp_command_limit(buf + off, linelen) ==
+							SMTP_MAX_SASL_LINE);
+				}
+				{
 					int code = 0;
 					bool last = false;
 

@@ -322,6 +322,22 @@ ag_c_open_starttls() { # 587 after STARTTLS: s_client does EHLO/STARTTLS, then w
 	ag__c_adopt
 }
 
+# The same without -crlf: bytes go out exactly as sent (ag_c_send still ends lines with
+# CRLF; ag_c_send_raw can send a bare LF or CR), for the SMTP smuggling scenarios.
+ag_c_open_tls_raw() {
+	coproc AG_C { exec openssl s_client -connect "127.0.0.1:$1" -quiet -nocommands \
+		-verify_quiet -no_ign_eof 2>/dev/null; }
+	ag__c_adopt
+	AG_C_EOL=$'\r\n'
+}
+
+ag_c_open_starttls_raw() {
+	coproc AG_C { exec openssl s_client -connect "127.0.0.1:$1" -starttls smtp -quiet -nocommands \
+		-verify_quiet -no_ign_eof 2>/dev/null; }
+	ag__c_adopt
+	AG_C_EOL=$'\r\n'
+}
+
 # bash closes a coproc's descriptors (and unsets AG_C_PID) as soon as it exits, which
 # would lose a last reply such as 221 still in the pipe: keep our own copies.
 ag__c_adopt() {

@@ -88,6 +88,24 @@ check "the forged Authentication-Results is gone" -- \
 check "another server's Authentication-Results is kept" -- \
 	grep -q '^Authentication-Results: mx.google.com; dkim=pass' "${f:-/dev/null}"
 
+# Issue 11: the RFC 8601 2.2 forms the milter used to keep (one recogniser with the proxy now).
+out=$(ag_swaks "$p" --from someone@example.org --to staff@example.ac.uk \
+	--header 'Subject: t-forged-forms' \
+	--add-header 'Authentication-Results: (comment) mx.example.ac.uk; auth=pass smtp.auth=forged-comment' \
+	--add-header 'Authentication-Results: mx.example.ac.uk 1; auth=pass smtp.auth=forged-version' \
+	--add-header 'Authentication-Results: "mx.example.ac.uk"; auth=pass smtp.auth=forged-quoted' \
+	--add-header 'Authentication-Results: (c) "MX.Example.AC.UK" 1; auth=pass smtp.auth=forged-mixed' \
+	--add-header 'Authentication-Results: mx.google.com; dkim=pass header.d=example.org')
+check "a message with forged headers in RFC 8601 forms is accepted" -- \
+	grep -q '^<- *250 .*queued as' <<<"$out"
+f=$(ag_wait_sink_find "$sink" '^Subject: t-forged-forms' 20 || true)
+for form in comment version quoted mixed; do
+	check "the forged header with a $form authserv-id is gone" -- \
+		eval "test -n '$f' && ! grep -q 'smtp.auth=forged-$form' $f"
+done
+check "another server's Authentication-Results is still kept" -- \
+	grep -q '^Authentication-Results: mx.google.com; dkim=pass' "${f:-/dev/null}"
+
 out=$(ag_swaks "$p" --xclient-login jdoe --from jdoe@example.ac.uk --to friend@example.net \
 	--header 'Subject: t-forged-auth' \
 	--add-header 'Authentication-Results: mx.example.ac.uk; auth=pass smtp.auth=rector')

@@ -29,6 +29,8 @@ else
 	ag_postfix_stop "$AG_PF"
 	sinkport=$(postconf -c "$AG_PF/etc" -h relayhost | sed 's/.*://')
 	sed -i "s/^backends = .*/backends = 127.0.0.1:$sinkport/" "$AG_CONF"
+	# smtp-sink offers XCLIENT without LOGIN and ADDR: the proxy would (rightly) refuse it.
+	sed -i "s/^backend_xclient = .*/backend_xclient = no/" "$AG_CONF"
 	must "proxy up in front of the sink itself" -- ag_proxy_start "$AG_CONF"
 fi
 diag "backend $mode, $N messages from $CLIENTS clients, $KILLS kill(s)"
