@@ -34,6 +34,19 @@ SSL_CTX *tls_ctx_new(const struct ag_config *cfg, char *err, size_t errlen)
 		tls_error(err, errlen, "tls_min_version", NULL);
 		goto fail;
 	}
+	/*
+	 * Forward-secret AEAD only by default (AG_TLS_CIPHERS): a list that
+	 * leaves nothing usable is refused here, at startup or on SIGHUP.
+	 */
+	if (SSL_CTX_set_cipher_list(ctx, cfg->tls_ciphers ? cfg->tls_ciphers : AG_TLS_CIPHERS) != 1) {
+		tls_error(err, errlen, "tls_ciphers: no usable cipher in", cfg->tls_ciphers);
+		goto fail;
+	}
+	if (SSL_CTX_set_ciphersuites(ctx, cfg->tls_ciphersuites ? cfg->tls_ciphersuites
+								: AG_TLS_CIPHERSUITES) != 1) {
+		tls_error(err, errlen, "tls_ciphersuites: no usable suite in", cfg->tls_ciphersuites);
+		goto fail;
+	}
 	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
 		snprintf(err, errlen, "tls_cert and tls_key are required");
 		goto fail;

@@ -24,7 +24,7 @@ chmod 755 "$work/pamlog.sh"
 : >"$work/pam.calls"
 chmod 666 "$work/pam.calls"
 AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" ag_world_start "$work" \
-	proxy.proxy_protocol=yes proxy.auth_fail_limit=3 proxy.auth_fail_window=600 \
+	proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32 proxy.auth_fail_limit=3 proxy.auth_fail_window=600 \
 	policy.trusted_networks=192.0.2.128/25
 ok $? "proxy up: auth_fail_limit = 3, trusted_networks = 192.0.2.128/25"
 audit=$work/audit.jsonl

@@ -15,7 +15,7 @@ work=$(mktemp -d /tmp/ag-pxproto-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 agc_build "$work" || skip_all "cannot build the test client (gcc, libssl-dev)"
 
-ag_world_start "$work" proxy.proxy_protocol=yes proxy.max_connections_per_ip=2
+ag_world_start "$work" proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32 proxy.max_connections_per_ip=2
 ok $? "proxy up with proxy_protocol = yes"
 # Postfix logs the client port too: XCLIENT PORT must be the client's, not the balancer's.
 # It takes XCLIENT ADDR=IPV6:... only with IPv6 among its inet_protocols (else "501 Bad ADDR
