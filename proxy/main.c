@@ -81,17 +81,27 @@ static int server_auth_tables(struct proxy_server *srv, const struct ag_config *
 			      const struct ag_config *cfg)
 {
 	if (old == NULL || srv->authlimit == NULL || old->auth_fail_limit != cfg->auth_fail_limit ||
-	    old->auth_fail_window != cfg->auth_fail_window) {
-		struct ag_authlimit *al = authlimit_new(AUTHLIMIT_CAPACITY, cfg->auth_fail_limit,
-							cfg->auth_fail_window);
+	    old->auth_fail_window != cfg->auth_fail_window ||
+	    old->auth_user_fail_limit != cfg->auth_user_fail_limit ||
+	    old->auth_familiar_days != cfg->auth_familiar_days ||
+	    old->auth_familiar_size != cfg->auth_familiar_size) {
+		const struct ag_authlimit_conf conf = {
+			.capacity = AUTHLIMIT_CAPACITY,
+			.ip_limit = cfg->auth_fail_limit,
+			.user_limit = cfg->auth_user_fail_limit,
+			.window = cfg->auth_fail_window,
+			.familiar_capacity = cfg->auth_familiar_size,
+			.familiar_ttl = cfg->auth_familiar_days * 86400u,
+		};
+		struct ag_authlimit *al = authlimit_new(&conf);
 
 		if (al == NULL) {
 			log_msg(LOG_ERR, NULL, "cannot allocate the failed-AUTH counters");
 			return -1;
 		}
 		if (srv->authlimit != NULL)
-			log_msg(LOG_NOTICE, NULL, "reload: auth_fail_limit/window changed: failure "
-						  "counters start from zero");
+			log_msg(LOG_NOTICE, NULL, "reload: auth_fail_*/auth_familiar_* changed: failure "
+						  "counters and familiar networks start from zero");
 		authlimit_free(srv->authlimit);
 		srv->authlimit = al;
 	}
