@@ -17,32 +17,16 @@ trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 agc_build "$work" || skip_all "cannot build the test client (gcc, libssl-dev)"
 
 # Every PAM conversation leaves a line "user rhost": what PAM was asked, and for whom.
-cat >"$work/pamlog.sh" <<EOF
-#!/bin/sh
-echo "\$PAM_USER \$PAM_RHOST" >>"$work/pam.calls"
-EOF
-chmod 755 "$work/pamlog.sh"
-: >"$work/pam.calls"
-chmod 666 "$work/pam.calls"
-AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" ag_world_start "$work" \
+pampre=$(ag_pam_logger "$work")
+AG_PAM_PRE=$pampre ag_world_start "$work" \
 	proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32 proxy.auth_fail_limit=3 \
 	proxy.auth_user_fail_limit=3 proxy.auth_fail_window=600 policy.trusted_networks=192.0.2.128/25
 ok $? "proxy up: auth_fail_limit = auth_user_fail_limit = 3, trusted_networks = 192.0.2.128/25"
 audit=$work/audit.jsonl
 
-# try SRC USER PASSWORD: one session, one AUTH PLAIN; prints the AUTH reply code.
-try() {
-	local out
-	out=$(printf 'EHLO c.example\nAUTH PLAIN %s\nQUIT\n' "$(ag_auth_plain "$2" "$3")" |
-		timeout 60 "$AGC" -T 20 -P 1 -S "$1" -t "$AG_SMTPS" 2>/dev/null || true)
-	grep -oE '^(235|535|421|454)' <<<"$out" | head -n 1
-}
-is() { # is WANT GOT: for ag_check, with what we got in the log
-	[ "$1" = "$2" ] && return 0
-	diag "expected $1, got '${2:-nothing}'"
-	return 1
-}
-pam_calls() { wc -l <"$work/pam.calls"; }
+try() { agc_try_auth "$@"; }
+is() { ag_is "$@"; }
+pam_calls() { ag_pam_calls "$work"; }
 
 # --- per address: three wrong logins (three users) from 192.0.2.10, then the right one
 ag_check "192.0.2.10: wrong password for u1: 535" -- is 535 "$(try 192.0.2.10 u1 nope)"
