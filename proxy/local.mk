@@ -20,7 +20,8 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/msgfilter.c proxy/msgfilter.h \
 	proxy/xclient.c proxy/xclient.h \
 	proxy/privsep.c proxy/privsep.h \
-	proxy/privsep_proc.c proxy/privsep_proc.h
+	proxy/privsep_proc.c proxy/privsep_proc.h \
+	proxy/privsep_key.c proxy/privsep_key.h
 proxy_authgate_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
 	-DAG_VERSION='"$(PACKAGE_VERSION)"'
 proxy_authgate_proxy_LDADD = $(POLICY_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)

@@ -120,6 +120,29 @@ static int server_auth_tables(struct proxy_server *srv, const struct ag_config *
 	return 0;
 }
 
+/*
+ * The key is read by the auth process, as root: a 0600 root key (the normal
+ * case) reloads too. Without an auth process (none started) we try the file
+ * ourselves. A key that does not match the certificate is refused by
+ * tls_ctx_new_with_key, and the running pair stays.
+ */
+static SSL_CTX *server_reload_tls(struct proxy_server *srv, const struct ag_config *cfg,
+				  char *err, size_t errlen)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	SSL_CTX *ctx;
+
+	if (srv->ps == NULL)
+		return tls_ctx_new(cfg, err, errlen);
+	if (privsep_fetch_key(srv->ps, &pem, &len, err, errlen) < 0)
+		return NULL;
+	ctx = tls_ctx_new_with_key(cfg, pem, len, err, errlen);
+	explicit_bzero(pem, len);
+	free(pem);
+	return ctx;
+}
+
 static void server_reload(struct proxy_server *srv)
 {
 	struct ag_config_error err;
@@ -134,7 +157,7 @@ static void server_reload(struct proxy_server *srv)
 			err.msg);
 		return;
 	}
-	ctx = tls_ctx_new(cfg, tlserr, sizeof(tlserr));
+	ctx = server_reload_tls(srv, cfg, tlserr, sizeof(tlserr));
 	if (ctx == NULL) {
 		log_msg(LOG_ERR, NULL, "reload refused, keeping the running configuration: %s",
 			tlserr);
@@ -436,7 +459,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, NULL, "daemon: %s", strerror(errno));
 		return 1;
 	}
-	srv.ps = privsep_start(srv.cfg->pam_service, srv.cfg->auth_workers, &why);
+	srv.ps = privsep_start(srv.cfg->pam_service, srv.cfg->auth_workers, srv.config_path, &why);
 	if (srv.ps == NULL) {
 		log_msg(LOG_ERR, NULL, "cannot start the authentication process: %s",
 			why ? why : "unknown error");
