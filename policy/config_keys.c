@@ -76,7 +76,7 @@ const struct config_key config_keys[] = {
 	    "TLS 1.2 cipher list (OpenSSL syntax); default: ECDHE with AES-GCM or ChaCha20-Poly1305"),
 	STR("proxy", "tls_ciphersuites", tls_ciphersuites, AG_TLS_CIPHERSUITES, 0,
 	    config_check_ciphers, "TLS 1.3 cipher suites (OpenSSL syntax)"),
-	UINT("proxy", "tls_ticket_lifetime", tls_ticket_lifetime, "3600", 60, 86400,
+	UINT("proxy", "tls_ticket_lifetime", tls_ticket_lifetime, "3600", 5, 86400,
 	     "seconds a session-ticket key issues tickets; the previous one is accepted as long"),
 	{ "proxy", "backends", NULL, "backend MTAs host:port, in failover order (default port 25)",
 	  CONFIG_BACKENDS, 0, F(backends), 0, 25, 0, NULL, NULL },

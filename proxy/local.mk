@@ -4,6 +4,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/main.c proxy/server.h \
 	proxy/listener.c proxy/listener.h \
 	proxy/tls.c proxy/tls.h \
+	proxy/tls_tickets.c proxy/tls_tickets.h \
 	proxy/log.c proxy/log.h \
 	proxy/session.c proxy/session.h \
 	proxy/session_line.c \

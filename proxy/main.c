@@ -23,6 +23,7 @@
 #include "session.h"
 #include "startup.h"
 #include "tls.h"
+#include "tls_tickets.h"
 
 #ifndef AG_VERSION
 #define AG_VERSION "unknown"
@@ -143,6 +144,32 @@ static SSL_CTX *server_reload_tls(struct proxy_server *srv, const struct ag_conf
 	return ctx;
 }
 
+static void ticket_rotate(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (tls_tickets_rotate(srv->tickets) < 0)
+		log_msg(LOG_ERR, NULL, "session-ticket key rotation failed: keeping the keys");
+	else
+		log_msg(LOG_INFO, NULL, "session-ticket key rotated");
+}
+
+/* (Re)arm the rotation every tls_ticket_lifetime seconds. */
+static int ticket_timer_arm(struct proxy_server *srv)
+{
+	struct timeval tv = { (time_t)srv->cfg->tls_ticket_lifetime, 0 };
+
+	if (srv->ticket_timer == NULL)
+		srv->ticket_timer = event_new(srv->base, -1, EV_PERSIST, ticket_rotate, srv);
+	if (srv->ticket_timer == NULL || event_add(srv->ticket_timer, &tv) < 0) {
+		log_msg(LOG_ERR, NULL, "cannot schedule the session-ticket key rotation");
+		return -1;
+	}
+	return 0;
+}
+
 static void server_reload(struct proxy_server *srv)
 {
 	struct ag_config_error err;
@@ -158,6 +185,11 @@ static void server_reload(struct proxy_server *srv)
 		return;
 	}
 	ctx = server_reload_tls(srv, cfg, tlserr, sizeof(tlserr));
+	if (ctx != NULL && tls_tickets_attach(ctx, srv->tickets, cfg->tls_ticket_lifetime) < 0) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+		snprintf(tlserr, sizeof(tlserr), "cannot set up session tickets");
+	}
 	if (ctx == NULL) {
 		log_msg(LOG_ERR, NULL, "reload refused, keeping the running configuration: %s",
 			tlserr);
@@ -178,6 +210,8 @@ static void server_reload(struct proxy_server *srv)
 	/* Running sessions keep the snapshot (and TLS context) they started with. */
 	config_unref(srv->cfg);
 	srv->cfg = cfg;
+	if (srv->ticket_timer != NULL)
+		(void)ticket_timer_arm(srv); /* a changed tls_ticket_lifetime counts from now */
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = ctx;
 	log_msg(LOG_INFO, NULL, "configuration reloaded from %s", srv->config_path);
@@ -299,6 +333,8 @@ static int server_run(struct proxy_server *srv)
 			goto out;
 		}
 	}
+	if (srv->tickets != NULL && ticket_timer_arm(srv) < 0)
+		goto out;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigev[i] = evsignal_new(srv->base, sigs[i], on_signal, srv);
 		if (sigev[i] == NULL || evsignal_add(sigev[i], NULL) < 0) {
@@ -319,6 +355,9 @@ out:
 			event_free(sigev[i]);
 	if (srv->grace_timer)
 		event_free(srv->grace_timer);
+	if (srv->ticket_timer)
+		event_free(srv->ticket_timer);
+	srv->ticket_timer = NULL;
 	if (srv->dns)
 		evdns_base_free(srv->dns, 0);
 	authlimit_free(srv->authlimit);
@@ -388,6 +427,10 @@ static int server_startup_checks(struct proxy_server *srv, bool check)
 	}
 	if (bad == 0)
 		startup_report(srv, check, startup_check_backends(srv->cfg, msg, sizeof(msg)), msg);
+	if (!check && bad == 0 &&
+	    ((srv->tickets = tls_tickets_new()) == NULL ||
+	     tls_tickets_attach(ctx, srv->tickets, srv->cfg->tls_ticket_lifetime) < 0))
+		bad |= startup_report(srv, check, STARTUP_FATAL, "TLS: cannot set up session tickets");
 	if (check || bad != 0)
 		SSL_CTX_free(ctx);
 	else
@@ -474,6 +517,7 @@ int main(int argc, char **argv)
 		privsep_stop(srv.ps);
 	audit_log_close(srv.audit);
 	SSL_CTX_free(srv.ssl_ctx);
+	tls_tickets_free(srv.tickets); /* after the last context that uses it */
 	config_unref(srv.cfg);
 	return rc;
 }

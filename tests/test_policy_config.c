@@ -283,10 +283,10 @@ static void test_strings(void)
 	c = load_extra("[proxy]\ntls_ciphers = ECDHE+AESGCM:!aNULL;x\n", &err);
 	is_error(c, &err, "t.conf:6: [proxy] tls_ciphers: ", "OpenSSL cipher list",
 		 "a cipher list with ';' refused");
-	c = load_extra("[proxy]\ntls_ciphers = ECDHE+AESGCM:!aNULL\ntls_ticket_lifetime = 59\n",
+	c = load_extra("[proxy]\ntls_ciphers = ECDHE+AESGCM:!aNULL\ntls_ticket_lifetime = 4\n",
 		       &err);
 	is_error(c, &err, "t.conf:7: [proxy] tls_ticket_lifetime: ", NULL,
-		 "tls_ticket_lifetime below 60 refused");
+		 "tls_ticket_lifetime below 5 refused");
 	c = load_extra("[proxy]\nauth_user_fail_limit = 3\n", &err);
 	ok(c != NULL && c->auth_user_fail_limit == 3 && c->auth_fail_limit == 5 &&
 	       c->auth_familiar_days == 30 && c->timeout_tls == 10 && c->tls_ticket_lifetime == 3600 &&
