@@ -24,7 +24,7 @@ struct ag_authlimit_conf {
 enum ag_authlimit_rule {
 	AG_AUTHLIMIT_OK = 0,
 	AG_AUTHLIMIT_NETWORK, /* the client network is past ip_limit: 421 and close */
-	AG_AUTHLIMIT_USER,    /* the user is past user_limit and this network is not familiar: 454 */
+	AG_AUTHLIMIT_USER, /* the user is past user_limit and this network is not familiar: 454 */
 };
 
 /*
@@ -39,7 +39,8 @@ struct ag_authlimit *authlimit_new(const struct ag_authlimit_conf *conf);
 void authlimit_free(struct ag_authlimit *t);
 
 /* Record one failure for the client network and for the user (user may be NULL). */
-void authlimit_fail(struct ag_authlimit *t, const struct ag_ip *client, const char *user, int64_t now);
+void authlimit_fail(struct ag_authlimit *t, const struct ag_ip *client, const char *user,
+		    int64_t now);
 /*
  * An attempt refused by AG_AUTHLIMIT_USER (the password was never checked):
  * counts against the client network, so a sprayer still reaches ip_limit,
@@ -51,11 +52,12 @@ void authlimit_refused(struct ag_authlimit *t, const struct ag_ip *client, int64
  * No counter is cleared: a user logging in from home during an attack on
  * her account must not hand the attacker a fresh set of guesses.
  */
-void authlimit_success(struct ag_authlimit *t, const struct ag_ip *client, const char *user, int64_t now);
+void authlimit_success(struct ag_authlimit *t, const struct ag_ip *client, const char *user,
+		       int64_t now);
 
 /* Failures in the current window, the larger of client's and user's. */
-unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
-			    int64_t now);
+unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *client,
+			    const char *user, int64_t now);
 /* Has the user logged in from this client network within familiar_ttl? */
 bool authlimit_familiar(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
 			int64_t now);
@@ -70,7 +72,7 @@ enum ag_authlimit_rule authlimit_check(const struct ag_authlimit *t, const struc
 const char *authlimit_rule_reason(enum ag_authlimit_rule rule);
 enum ag_authlimit_rule authlimit_reason_rule(const char *reason);
 /* Growing delay before the 535 reply, in milliseconds (e.g. 500 * 2^failures, capped at 8 s). */
-unsigned authlimit_delay_ms(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
-			    int64_t now);
+unsigned authlimit_delay_ms(const struct ag_authlimit *t, const struct ag_ip *client,
+			    const char *user, int64_t now);
 
 #endif

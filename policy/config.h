@@ -17,11 +17,12 @@
  * The Mozilla "intermediate" profile without DHE: forward secrecy (ECDHE)
  * and AEAD (AES-GCM, ChaCha20-Poly1305) only, ECDSA before RSA.
  */
-#define AG_TLS_CIPHERS                                                                   \
-	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                     \
-	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                     \
+#define AG_TLS_CIPHERS                                                                             \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-#define AG_TLS_CIPHERSUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+#define AG_TLS_CIPHERSUITES                                                                        \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 struct ag_hostport {
 	char host[AG_MAX_HOST + 1]; /* name or address, without brackets */

@@ -33,7 +33,7 @@ struct privsep_pending {
 
 struct privsep {
 	int fd;
-	int keyfd;       /* the key channel (privsep_key.h), blocking, used on reload only */
+	int keyfd; /* the key channel (privsep_key.h), blocking, used on reload only */
 	uint32_t keyseq;
 	pid_t pid;
 	struct event *ev;

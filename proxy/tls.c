@@ -58,7 +58,7 @@ SSL_CTX *tls_ctx_new_with_key(const struct ag_config *cfg, const char *pem, size
 		return NULL;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version ? cfg->tls_min_version
-								     : TLS1_2_VERSION) != 1) {
+								    : TLS1_2_VERSION) != 1) {
 		tls_error(err, errlen, "tls_min_version", NULL);
 		goto fail;
 	}
@@ -66,13 +66,15 @@ SSL_CTX *tls_ctx_new_with_key(const struct ag_config *cfg, const char *pem, size
 	 * Forward-secret AEAD only by default (AG_TLS_CIPHERS): a list that
 	 * leaves nothing usable is refused here, at startup or on SIGHUP.
 	 */
-	if (SSL_CTX_set_cipher_list(ctx, cfg->tls_ciphers ? cfg->tls_ciphers : AG_TLS_CIPHERS) != 1) {
+	if (SSL_CTX_set_cipher_list(ctx, cfg->tls_ciphers ? cfg->tls_ciphers : AG_TLS_CIPHERS) !=
+	    1) {
 		tls_error(err, errlen, "tls_ciphers: no usable cipher in", cfg->tls_ciphers);
 		goto fail;
 	}
 	if (SSL_CTX_set_ciphersuites(ctx, cfg->tls_ciphersuites ? cfg->tls_ciphersuites
 								: AG_TLS_CIPHERSUITES) != 1) {
-		tls_error(err, errlen, "tls_ciphersuites: no usable suite in", cfg->tls_ciphersuites);
+		tls_error(err, errlen, "tls_ciphersuites: no usable suite in",
+			  cfg->tls_ciphersuites);
 		goto fail;
 	}
 	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
