@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "authlimit.h"
 #include "chart.h"
 #include "cmd.h"
 #include "html_page.h"
@@ -18,7 +19,9 @@ struct html {
 	struct unauth *unauth;
 	struct table *fail_ip;	 /* failed logins by client address */
 	struct table *fail_user; /* and by the login tried */
+	struct table *limit_user; /* refused by auth_fail_limit / smart lockout, by login */
 	int64_t fail_total;
+	int64_t limit_total;
 	int64_t fail_other;
 	/* The phase as the milter last reported it. */
 	char phase[16];
@@ -41,11 +44,14 @@ static void *html_start(const struct audit_opts *o, FILE *f)
 	h->unauth = unauth_new();
 	h->fail_ip = table_new(sizeof(struct html_fail), CMD_MAX_GROUPS);
 	h->fail_user = table_new(sizeof(struct html_fail), CMD_MAX_GROUPS);
-	if (h->trend == NULL || h->unauth == NULL || h->fail_ip == NULL || h->fail_user == NULL) {
+	h->limit_user = table_new(sizeof(struct html_fail), CMD_MAX_GROUPS);
+	if (h->trend == NULL || h->unauth == NULL || h->fail_ip == NULL || h->fail_user == NULL ||
+	    h->limit_user == NULL) {
 		trend_free(h->trend);
 		unauth_free(h->unauth);
 		table_free(h->fail_ip);
 		table_free(h->fail_user);
+		table_free(h->limit_user);
 		free(h);
 		return NULL;
 	}
@@ -88,7 +94,16 @@ static void html_record(void *st, const struct audit_rec *r)
 		h->first_mandatory_ts = r->ts_ms;
 		h->seen_mandatory = true;
 	}
-	if (r->event == REC_AUTH && r->action == REC_ACT_REJECT && filter_record(h->o, r)) {
+	/*
+	 * A login refused by a limit (421 auth_fail_limit, 454 smart lockout)
+	 * had no password checked: counted apart, not as a failed login.
+	 */
+	if (r->event == REC_AUTH && authlimit_reason_rule(r->reason) != AG_AUTHLIMIT_OK &&
+	    filter_record(h->o, r)) {
+		h->limit_total++;
+		html_count_fail(h, h->limit_user, r->auth_user != NULL ? r->auth_user : "",
+				r->ts_ms);
+	} else if (r->event == REC_AUTH && r->action == REC_ACT_REJECT && filter_record(h->o, r)) {
 		h->fail_total++;
 		html_count_fail(h, h->fail_ip, r->client_ip != NULL ? r->client_ip : "unknown",
 				r->ts_ms);
@@ -149,6 +164,8 @@ static int html_finish(void *st, struct out_summary *s)
 	page.fail_ip = html_sorted_fails(h->fail_ip, &page.nfail_ip);
 	page.fail_user = html_sorted_fails(h->fail_user, &page.nfail_user);
 	page.fail_total = h->fail_total;
+	page.limit_user = html_sorted_fails(h->limit_user, &page.nlimit_user);
+	page.limit_total = h->limit_total;
 	page.has_period = h->seen_any || h->o->has_since || h->o->has_until;
 	page.period_from = h->o->has_since ? h->o->since_ms : h->min_ts;
 	page.period_to = h->o->has_until ? h->o->until_ms : h->max_ts;
@@ -162,6 +179,7 @@ static int html_finish(void *st, struct out_summary *s)
 	free(page.unauth);
 	free(page.fail_ip);
 	free(page.fail_user);
+	free(page.limit_user);
 	return rc;
 }
 
@@ -175,6 +193,7 @@ static void html_free(void *st)
 	unauth_free(h->unauth);
 	table_free(h->fail_ip);
 	table_free(h->fail_user);
+	table_free(h->limit_user);
 	free(h);
 }
 

@@ -206,6 +206,7 @@ static void page_cards(FILE *f, const struct html_page *p)
 	card(f, "", "Tagged", tagged, "warning header added");
 	snprintf(sub, sizeof(sub), "from %zu address%s", p->nfail_ip, p->nfail_ip == 1 ? "" : "es");
 	card(f, "bad", "Failed logins", p->fail_total, sub);
+	card(f, "", "Refused by limits", p->limit_total, "lockout: no password checked");
 	fputs("</section>\n", f);
 }
 
@@ -324,19 +325,19 @@ static void page_unauth(FILE *f, const struct html_page *p)
 }
 
 static void fail_table(FILE *f, const char *id, const char *title, const char *keyname,
-		       const struct html_fail_item *items, size_t n, size_t top)
+		       const char *what, const struct html_fail_item *items, size_t n, size_t top)
 {
 	size_t i;
 
 	fprintf(f, "<section class=\"panel\" id=\"%s\">\n<h2>%s</h2>\n", id, title);
 	if (n == 0) {
-		fputs("<p class=\"empty\">No failed logins.</p>\n</section>\n", f);
+		fprintf(f, "<p class=\"empty\">No %s.</p>\n</section>\n", what);
 		return;
 	}
 	fprintf(f,
-		"<table>\n<thead><tr><th>%s</th><th class=\"num\">Failures</th>"
+		"<table>\n<thead><tr><th>%s</th><th class=\"num\">%s</th>"
 		"<th>Last</th></tr></thead>\n<tbody>\n",
-		keyname);
+		keyname, strcmp(what, "failed logins") == 0 ? "Failures" : "Refusals");
 	for (i = 0; i < n && i < top; i++) {
 		fputs("<tr><td class=\"mono key\">", f);
 		html_escape(f, items[i].key[0] != '\0' ? items[i].key : "(none given)");
@@ -368,11 +369,13 @@ int html_page_write(FILE *f, const struct html_page *p)
 
 	page_unauth(f, p);
 	fputs("<div class=\"grid2 row2\">\n", f);
-	fail_table(f, "fail-client", "Failed logins by client", "Client address", p->fail_ip,
-		   p->nfail_ip, p->top);
-	fail_table(f, "fail-user", "Failed logins by user", "Login", p->fail_user, p->nfail_user,
-		   p->top);
+	fail_table(f, "fail-client", "Failed logins by client", "Client address", "failed logins",
+		   p->fail_ip, p->nfail_ip, p->top);
+	fail_table(f, "fail-user", "Failed logins by user", "Login", "failed logins", p->fail_user,
+		   p->nfail_user, p->top);
 	fputs("</div>\n", f);
+	fail_table(f, "limit-user", "Logins refused by limits (lockout, no password checked)",
+		   "Login", "logins refused by limits", p->limit_user, p->nlimit_user, p->top);
 
 	if (s->bad > 0 || s->io_errors > 0 || p->truncated || p->distinct_capped) {
 		fputs("<div class=\"note\">", f);

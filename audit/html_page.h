@@ -51,6 +51,9 @@ struct html_page {
 	struct html_fail_item *fail_user;
 	size_t nfail_user;
 	int64_t fail_total;
+	struct html_fail_item *limit_user; /* logins refused by a limit, not a wrong password */
+	size_t nlimit_user;
+	int64_t limit_total;
 	bool has_period;
 	int64_t period_from, period_to;
 	bool distinct_capped;

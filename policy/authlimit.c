@@ -1,4 +1,4 @@
-/* authlimit.c: failed-authentication counters per client network and per user, bounded memory. */
+/* authlimit.c: failed-authentication counters per network and per user, and familiar networks (smart lockout). */
 #include "authlimit.h"
 
 #include <limits.h>
@@ -6,7 +6,10 @@
 #include <string.h>
 
 /*
- * Two tables of the same shape, one keyed by client network, one by user.
+ * Three tables of the same shape, keyed by client network, by user, and by
+ * (user, network) for the networks a user has logged in from ("familiar":
+ * the model is Microsoft Entra's smart lockout, where a password guesser
+ * elsewhere locks the account out for strangers only).
  * Each has exactly `capacity` entries on a doubly linked LRU list (the
  * least recently failed one is evicted when a new key needs room) and an
  * open-addressed index of twice as many buckets. A lookup looks at no more
@@ -53,15 +56,18 @@ struct al_table {
 };
 
 struct ag_authlimit {
-	unsigned limit;
+	unsigned ip_limit;
+	unsigned user_limit;
 	unsigned window;
+	unsigned familiar_ttl;
 	struct al_table ip;
 	struct al_table user;
+	struct al_table familiar; /* entry's `first` is the last success */
 };
 
 /* One key, ready for lookup: bytes and hash. */
 struct al_key {
-	uint8_t b[AL_USER_KEY];
+	uint8_t b[AL_USER_KEY + AL_IP_KEY];
 	size_t len;
 	uint64_t hash;
 };
@@ -115,6 +121,19 @@ static bool al_key_user(const char *user, struct al_key *k)
 		k->b[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c - 'A' + 'a') : c;
 	}
 	k->len = i;
+	k->hash = al_hash(k->b, k->len);
+	return true;
+}
+
+/* The user's key, then the network's: one login from one network. */
+static bool al_key_familiar(const char *user, const struct ag_ip *ip, struct al_key *k)
+{
+	struct al_key n;
+
+	if (!al_key_user(user, k) || !al_key_ip(ip, &n))
+		return false;
+	memcpy(k->b + k->len, n.b, AL_IP_KEY);
+	k->len += AL_IP_KEY;
 	k->hash = al_hash(k->b, k->len);
 	return true;
 }
@@ -245,12 +264,17 @@ static uint32_t al_insert(struct al_table *t, const struct al_key *k)
 	return e;
 }
 
-/* Is the entry's count still inside the window? A clock stepped back keeps it. */
-static bool al_live(const struct ag_authlimit *a, const struct al_entry *en, int64_t now)
+/* Is the entry still inside a span of seconds from its `first`? A clock stepped back keeps it. */
+static bool al_within(const struct al_entry *en, int64_t now, unsigned span)
 {
 	if (now < en->first)
 		return true;
-	return (uint64_t)now - (uint64_t)en->first < (uint64_t)a->window;
+	return (uint64_t)now - (uint64_t)en->first < (uint64_t)span;
+}
+
+static bool al_live(const struct ag_authlimit *a, const struct al_entry *en, int64_t now)
+{
+	return al_within(en, now, a->window);
 }
 
 static unsigned al_count(const struct ag_authlimit *a, const struct al_table *t,
@@ -286,19 +310,24 @@ static void al_fail(struct ag_authlimit *a, struct al_table *t, const struct al_
 		en->count++;
 }
 
-struct ag_authlimit *authlimit_new(size_t capacity, unsigned limit, unsigned window)
+struct ag_authlimit *authlimit_new(const struct ag_authlimit_conf *conf)
 {
 	struct ag_authlimit *a;
 
-	if (capacity == 0 || capacity > AL_MAX_CAPACITY)
+	if (conf == NULL || conf->capacity == 0 || conf->capacity > AL_MAX_CAPACITY ||
+	    conf->familiar_capacity == 0 || conf->familiar_capacity > AL_MAX_CAPACITY)
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return NULL;
-	a->limit = limit;
-	a->window = window;
-	if (al_table_init(&a->ip, (uint32_t)capacity, AL_IP_KEY) < 0 ||
-	    al_table_init(&a->user, (uint32_t)capacity, AL_USER_KEY) < 0) {
+	a->ip_limit = conf->ip_limit;
+	a->user_limit = conf->user_limit;
+	a->window = conf->window;
+	a->familiar_ttl = conf->familiar_ttl;
+	if (al_table_init(&a->ip, (uint32_t)conf->capacity, AL_IP_KEY) < 0 ||
+	    al_table_init(&a->user, (uint32_t)conf->capacity, AL_USER_KEY) < 0 ||
+	    al_table_init(&a->familiar, (uint32_t)conf->familiar_capacity,
+			  AL_USER_KEY + AL_IP_KEY) < 0) {
 		authlimit_free(a);
 		return NULL;
 	}
@@ -311,6 +340,7 @@ void authlimit_free(struct ag_authlimit *t)
 		return;
 	al_table_free(&t->ip);
 	al_table_free(&t->user);
+	al_table_free(&t->familiar);
 	free(t);
 }
 
@@ -327,23 +357,42 @@ void authlimit_fail(struct ag_authlimit *t, const struct ag_ip *client, const ch
 		al_fail(t, &t->user, &k, now);
 }
 
+void authlimit_refused(struct ag_authlimit *t, const struct ag_ip *client, int64_t now)
+{
+	struct al_key k;
+
+	if (t != NULL && al_key_ip(client, &k))
+		al_fail(t, &t->ip, &k, now);
+}
+
 void authlimit_success(struct ag_authlimit *t, const struct ag_ip *client, const char *user,
 		       int64_t now)
 {
 	struct al_key k;
 	uint32_t e;
 
-	/*
-	 * The client's count stays: a password sprayer who owns one valid
-	 * account must not reset his address by logging in with it.
-	 */
-	(void)client;
-	(void)now;
-	if (t == NULL || !al_key_user(user, &k))
+	if (t == NULL || !al_key_familiar(user, client, &k))
 		return;
-	e = al_find(&t->user, &k);
-	if (e != AL_NONE)
-		al_remove(&t->user, e);
+	e = al_find(&t->familiar, &k);
+	if (e == AL_NONE) {
+		e = al_insert(&t->familiar, &k);
+	} else {
+		al_unlink(&t->familiar, e);
+		al_push_front(&t->familiar, e);
+	}
+	t->familiar.entries[e].first = now;
+}
+
+bool authlimit_familiar(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
+			int64_t now)
+{
+	struct al_key k;
+	uint32_t e;
+
+	if (t == NULL || !al_key_familiar(user, client, &k))
+		return false;
+	e = al_find(&t->familiar, &k);
+	return e != AL_NONE && al_within(&t->familiar.entries[e], now, t->familiar_ttl);
 }
 
 unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *client,
@@ -364,13 +413,45 @@ unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *cl
 	return n;
 }
 
-bool authlimit_blocked(const struct ag_authlimit *t, const struct ag_ip *client, const char *user,
-		       int64_t now)
+enum ag_authlimit_rule authlimit_check(const struct ag_authlimit *t, const struct ag_ip *client,
+				       const char *user, int64_t now)
 {
-	/* limit 0 would block everyone before a first try: read it as "no limit". */
-	if (t == NULL || t->limit == 0)
-		return false;
-	return authlimit_failures(t, client, user, now) >= t->limit;
+	struct al_key k;
+
+	if (t == NULL)
+		return AG_AUTHLIMIT_OK;
+	/* A limit of 0 would refuse everyone before a first try: read it as "no limit". */
+	if (t->ip_limit > 0 && al_key_ip(client, &k) && al_count(t, &t->ip, &k, now) >= t->ip_limit)
+		return AG_AUTHLIMIT_NETWORK;
+	if (t->user_limit > 0 && al_key_user(user, &k) &&
+	    al_count(t, &t->user, &k, now) >= t->user_limit && !authlimit_familiar(t, client, user, now))
+		return AG_AUTHLIMIT_USER;
+	return AG_AUTHLIMIT_OK;
+}
+
+#define AL_REASON_NETWORK "too many failures (auth_fail_limit)"
+#define AL_REASON_USER "locked out from unfamiliar networks (auth_user_fail_limit)"
+
+const char *authlimit_rule_reason(enum ag_authlimit_rule rule)
+{
+	switch (rule) {
+	case AG_AUTHLIMIT_NETWORK:
+		return AL_REASON_NETWORK;
+	case AG_AUTHLIMIT_USER:
+		return AL_REASON_USER;
+	case AG_AUTHLIMIT_OK:
+		break;
+	}
+	return NULL;
+}
+
+enum ag_authlimit_rule authlimit_reason_rule(const char *reason)
+{
+	if (reason != NULL && strcmp(reason, AL_REASON_NETWORK) == 0)
+		return AG_AUTHLIMIT_NETWORK;
+	if (reason != NULL && strcmp(reason, AL_REASON_USER) == 0)
+		return AG_AUTHLIMIT_USER;
+	return AG_AUTHLIMIT_OK;
 }
 
 unsigned authlimit_delay_ms(const struct ag_authlimit *t, const struct ag_ip *client,

@@ -295,6 +295,10 @@ static void config_check_together(struct config_parse *st)
 		int k = config_key_index("proxy", "listen_submission");
 		config_error(st, st->seen[k], k, false, "same address as listen_smtps");
 	}
+	/* Without it anyone who can connect could claim any client address. */
+	if (c->proxy_protocol && c->proxy_protocol_from.n == 0)
+		config_error(st, 0, config_key_index("proxy", "proxy_protocol_from"), false,
+			     "missing required key (proxy_protocol = yes)");
 	if (c->protected_lists.n > 0 && !c->has_hub)
 		config_error(st, 0, config_key_index("lists", "hub"), false,
 			     "missing required key (protected is set)");

@@ -17,6 +17,17 @@
 #define AG_MAX_BACKENDS 16
 #define AG_MAX_HOST 255
 
+/*
+ * The Mozilla "intermediate" profile without DHE: forward secrecy (ECDHE)
+ * and AEAD (AES-GCM, ChaCha20-Poly1305) only, ECDSA before RSA.
+ */
+#define AG_TLS_CIPHERS                                                                             \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+#define AG_TLS_CIPHERSUITES                                                                        \
+	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
+
 struct ag_hostport {
 	char host[AG_MAX_HOST + 1]; /* name or address, without brackets */
 	uint16_t port;
@@ -47,6 +58,9 @@ struct ag_config {
 	char *tls_cert;
 	char *tls_key;
 	int tls_min_version; /* OpenSSL-compatible numbers: 0x0303 TLSv1.2, 0x0304 TLSv1.3 */
+	char *tls_ciphers;	/* TLS 1.2 and below, OpenSSL cipher list */
+	char *tls_ciphersuites; /* TLS 1.3 */
+	unsigned tls_ticket_lifetime; /* seconds a ticket key issues tickets */
 	struct ag_hostport backends[AG_MAX_BACKENDS];
 	size_t nbackends;
 	bool backend_xclient;
@@ -54,13 +68,18 @@ struct ag_config {
 	struct ag_domain_list login_domains;
 	uint64_t max_message_size;
 	bool proxy_protocol;
-	unsigned auth_fail_limit;
+	struct ag_cidr_list proxy_protocol_from; /* balancers allowed to send the header */
+	unsigned auth_fail_limit;  /* per client network */
 	unsigned auth_fail_window; /* seconds */
+	unsigned auth_user_fail_limit; /* per user: then unfamiliar networks are locked out */
+	unsigned auth_familiar_days;
+	unsigned auth_familiar_size;
 	unsigned auth_cache_ttl;   /* seconds, 0 = off */
 	unsigned auth_cache_size;  /* entries */
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	unsigned auth_workers;       /* concurrent PAM conversations */
+	unsigned timeout_tls;        /* seconds for the TLS handshake */
 	unsigned timeout_command;    /* seconds, RFC 5321 4.5.3.2.7 server timeout: 300 */
 	unsigned timeout_data;       /* seconds, 4.5.3.2.6 DATA termination: 600 */
 	unsigned timeout_connect;    /* seconds, backend connect */

@@ -37,6 +37,7 @@ static int config_check_user(const char *s, const char **why);
 static int config_check_pam_service(const char *s, const char **why);
 static int config_check_url(const char *s, const char **why);
 static int config_check_milter_socket(const char *s, const char **why);
+static int config_check_ciphers(const char *s, const char **why);
 
 #define F(field) offsetof(struct ag_config, field)
 #define STR(sec, key, field, def, fl, chk, doc) \
@@ -71,6 +72,12 @@ const struct config_key config_keys[] = {
 	STR("proxy", "tls_key", tls_key, NULL, 0, config_check_path, "private key (PEM)"),
 	ENUM("proxy", "tls_min_version", tls_min_version, "TLSv1.2", config_tls_versions,
 	     "lowest TLS version offered: TLSv1.2 or TLSv1.3"),
+	STR("proxy", "tls_ciphers", tls_ciphers, AG_TLS_CIPHERS, 0, config_check_ciphers,
+	    "TLS 1.2 cipher list (OpenSSL syntax); default: ECDHE with AES-GCM or ChaCha20-Poly1305"),
+	STR("proxy", "tls_ciphersuites", tls_ciphersuites, AG_TLS_CIPHERSUITES, 0,
+	    config_check_ciphers, "TLS 1.3 cipher suites (OpenSSL syntax)"),
+	UINT("proxy", "tls_ticket_lifetime", tls_ticket_lifetime, "3600", 5, 86400,
+	     "seconds a session-ticket key issues tickets; the previous one is accepted as long"),
 	{ "proxy", "backends", NULL, "backend MTAs host:port, in failover order (default port 25)",
 	  CONFIG_BACKENDS, 0, F(backends), 0, 25, 0, NULL, NULL },
 	BOOL("proxy", "backend_xclient", backend_xclient, "yes",
@@ -83,10 +90,18 @@ const struct config_key config_keys[] = {
 	  CONFIG_SIZE, 0, F(max_message_size), 0, 1024, UINT64_C(1) << 40, NULL, NULL },
 	BOOL("proxy", "proxy_protocol", proxy_protocol, "no",
 	     "expect a HAProxy PROXY v1/v2 header"),
+	LIST("proxy", "proxy_protocol_from", CONFIG_CIDRS, proxy_protocol_from, NULL, 0,
+	     "load balancers allowed to send the PROXY header (CIDR); required with proxy_protocol"),
 	UINT("proxy", "auth_fail_limit", auth_fail_limit, "5", 1, 1000,
-	     "failed AUTHs per IP and per user in auth_fail_window"),
+	     "failed AUTHs per client network (IPv4 /32, IPv6 /64) in auth_fail_window"),
 	UINT("proxy", "auth_fail_window", auth_fail_window, "600", 1, 86400,
 	     "seconds over which failures are counted"),
+	UINT("proxy", "auth_user_fail_limit", auth_user_fail_limit, "10", 1, 100000,
+	     "failed AUTHs for one user, from anywhere, before unfamiliar networks are locked out"),
+	UINT("proxy", "auth_familiar_days", auth_familiar_days, "30", 1, 365,
+	     "days a network stays familiar for a user after a successful login there"),
+	UINT("proxy", "auth_familiar_size", auth_familiar_size, "100000", 1, 4000000,
+	     "(user, network) pairs remembered as familiar, least recently used forgotten"),
 	UINT("proxy", "auth_cache_ttl", auth_cache_ttl, "0", 0, 86400,
 	     "seconds a good login is cached, 0 = off"),
 	UINT("proxy", "auth_cache_size", auth_cache_size, "1000", 1, 1000000,
@@ -96,6 +111,8 @@ const struct config_key config_keys[] = {
 	UINT("proxy", "max_connections_per_ip", max_connections_per_ip, "20", 1, 1000000,
 	     "concurrent client connections from one address"),
 	UINT("proxy", "auth_workers", auth_workers, "4", 1, 256, "concurrent PAM conversations"),
+	UINT("proxy", "timeout_tls", timeout_tls, "10", 1, 3600,
+	     "seconds for the client to complete the TLS handshake"),
 	UINT("proxy", "timeout_command", timeout_command, "300", 1, 86400,
 	     "seconds to wait for a client command (RFC 5321 4.5.3.2.7)"),
 	UINT("proxy", "timeout_data", timeout_data, "600", 1, 86400,
@@ -150,24 +167,32 @@ int config_check_hostname(const char *s, const char **why)
 	return net_check_domain_pattern(s, why);
 }
 
-/* RFC 8601 authserv-id is a token; we keep to the characters of a host name plus '_'. */
-static int config_check_token(const char *s, const char **why)
+/* Letters, digits and the punctuation in `extra`, at most `max` of them. */
+static int config_check_charset(const char *s, const char *extra, size_t max, const char *what,
+				const char **why)
 {
 	const char *p;
 
 	for (p = s; *p; p++) {
 		int c = config_lower((unsigned char)*p);
 
-		if (!((c >= 'a' && c <= 'z') || config_is_digit(c) || strchr(".-_", c))) {
-			*why = "only letters, digits, '.', '-' and '_' allowed";
+		if (!((c >= 'a' && c <= 'z') || config_is_digit(c) || strchr(extra, c))) {
+			*why = what;
 			return -1;
 		}
 	}
-	if (p - s > 255) {
-		*why = "longer than 255 characters";
+	if ((size_t)(p - s) > max) {
+		*why = max == 255 ? "longer than 255 characters" : "longer than 1024 characters";
 		return -1;
 	}
 	return 0;
+}
+
+/* RFC 8601 authserv-id is a token; we keep to the characters of a host name plus '_'. */
+static int config_check_token(const char *s, const char **why)
+{
+	return config_check_charset(s, ".-_", 255, "only letters, digits, '.', '-' and '_' allowed",
+				    why);
 }
 
 /* Absolute, because the daemons chdir("/") after start-up. */
@@ -256,6 +281,18 @@ static int config_check_url(const char *s, const char **why)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * OpenSSL's cipher string syntax: names, ':' or ',' separators and the
+ * operators "!+-@=". OpenSSL itself judges the names when the proxy builds
+ * its TLS context (startup, SIGHUP); policy/ only keeps out what cannot be one.
+ */
+static int config_check_ciphers(const char *s, const char **why)
+{
+	return config_check_charset(s, ":,!+-@=_.", 1024,
+				    "not an OpenSSL cipher list (letters, digits, and :,!+-@=_. only)",
+				    why);
 }
 
 /* libmilter's smfi_setconn syntax. */

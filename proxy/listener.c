@@ -18,7 +18,7 @@
 #include "session.h"
 
 #define LISTEN_BACKLOG 128
-/* Past twice the limit we do not even say why: a flood gets no TLS handshake. */
+/* Past twice the limit a connection is closed before it is even a session. */
 #define OVERLOAD_FACTOR 2
 
 int listener_bind(const struct ag_hostport *hp, char *why, size_t whylen)
@@ -73,7 +73,8 @@ static void listener_accept(struct evconnlistener *l, evutil_socket_t fd, struct
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/*
 	 * Up to the limit a session is served; past it (session_start) it is
-	 * told why with a 421; past twice the limit not even that.
+	 * closed at once, before any TLS (587: a 421 in clear if the socket
+	 * takes it); past twice the limit not even counted or logged.
 	 */
 	if (cfg->max_connections > 0 && srv->nsessions >= OVERLOAD_FACTOR * cfg->max_connections) {
 		evutil_closesocket(fd);

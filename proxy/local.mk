@@ -4,6 +4,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/main.c proxy/server.h \
 	proxy/listener.c proxy/listener.h \
 	proxy/tls.c proxy/tls.h \
+	proxy/tls_tickets.c proxy/tls_tickets.h \
 	proxy/log.c proxy/log.h \
 	proxy/session.c proxy/session.h \
 	proxy/session_line.c \
@@ -20,7 +21,8 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/msgfilter.c proxy/msgfilter.h \
 	proxy/xclient.c proxy/xclient.h \
 	proxy/privsep.c proxy/privsep.h \
-	proxy/privsep_proc.c proxy/privsep_proc.h
+	proxy/privsep_proc.c proxy/privsep_proc.h \
+	proxy/privsep_key.c proxy/privsep_key.h
 proxy_authgate_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
 	-DAG_VERSION='"$(PACKAGE_VERSION)"'
 proxy_authgate_proxy_LDADD = $(POLICY_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "startup.h"
 #include "tls.h"
+#include "tls_tickets.h"
 
 #ifndef AG_VERSION
 #define AG_VERSION "unknown"
@@ -98,17 +99,27 @@ static int server_auth_tables(struct proxy_server *srv, const struct ag_config *
 			      const struct ag_config *cfg)
 {
 	if (old == NULL || srv->authlimit == NULL || old->auth_fail_limit != cfg->auth_fail_limit ||
-	    old->auth_fail_window != cfg->auth_fail_window) {
-		struct ag_authlimit *al = authlimit_new(AUTHLIMIT_CAPACITY, cfg->auth_fail_limit,
-							cfg->auth_fail_window);
+	    old->auth_fail_window != cfg->auth_fail_window ||
+	    old->auth_user_fail_limit != cfg->auth_user_fail_limit ||
+	    old->auth_familiar_days != cfg->auth_familiar_days ||
+	    old->auth_familiar_size != cfg->auth_familiar_size) {
+		const struct ag_authlimit_conf conf = {
+			.capacity = AUTHLIMIT_CAPACITY,
+			.ip_limit = cfg->auth_fail_limit,
+			.user_limit = cfg->auth_user_fail_limit,
+			.window = cfg->auth_fail_window,
+			.familiar_capacity = cfg->auth_familiar_size,
+			.familiar_ttl = cfg->auth_familiar_days * 86400u,
+		};
+		struct ag_authlimit *al = authlimit_new(&conf);
 
 		if (al == NULL) {
 			log_msg(LOG_ERR, NULL, "cannot allocate the failed-AUTH counters");
 			return -1;
 		}
 		if (srv->authlimit != NULL)
-			log_msg(LOG_NOTICE, NULL, "reload: auth_fail_limit/window changed: failure "
-						  "counters start from zero");
+			log_msg(LOG_NOTICE, NULL, "reload: auth_fail_*/auth_familiar_* changed: failure "
+						  "counters and familiar networks start from zero");
 		authlimit_free(srv->authlimit);
 		srv->authlimit = al;
 	}
@@ -127,6 +138,55 @@ static int server_auth_tables(struct proxy_server *srv, const struct ag_config *
 	return 0;
 }
 
+/*
+ * The key is read by the auth process, as root: a 0600 root key (the normal
+ * case) reloads too. Without an auth process (none started) we try the file
+ * ourselves. A key that does not match the certificate is refused by
+ * tls_ctx_new_with_key, and the running pair stays.
+ */
+static SSL_CTX *server_reload_tls(struct proxy_server *srv, const struct ag_config *cfg,
+				  char *err, size_t errlen)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	SSL_CTX *ctx;
+
+	if (srv->ps == NULL)
+		return tls_ctx_new(cfg, err, errlen);
+	if (privsep_fetch_key(srv->ps, &pem, &len, err, errlen) < 0)
+		return NULL;
+	ctx = tls_ctx_new_with_key(cfg, pem, len, err, errlen);
+	explicit_bzero(pem, len);
+	free(pem);
+	return ctx;
+}
+
+static void ticket_rotate(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (tls_tickets_rotate(srv->tickets) < 0)
+		log_msg(LOG_ERR, NULL, "session-ticket key rotation failed: keeping the keys");
+	else
+		log_msg(LOG_INFO, NULL, "session-ticket key rotated");
+}
+
+/* (Re)arm the rotation every tls_ticket_lifetime seconds. */
+static int ticket_timer_arm(struct proxy_server *srv)
+{
+	struct timeval tv = { (time_t)srv->cfg->tls_ticket_lifetime, 0 };
+
+	if (srv->ticket_timer == NULL)
+		srv->ticket_timer = event_new(srv->base, -1, EV_PERSIST, ticket_rotate, srv);
+	if (srv->ticket_timer == NULL || event_add(srv->ticket_timer, &tv) < 0) {
+		log_msg(LOG_ERR, NULL, "cannot schedule the session-ticket key rotation");
+		return -1;
+	}
+	return 0;
+}
+
 static void server_reload(struct proxy_server *srv)
 {
 	struct ag_config_error err;
@@ -141,7 +201,12 @@ static void server_reload(struct proxy_server *srv)
 			err.msg);
 		return;
 	}
-	ctx = tls_ctx_new(cfg, tlserr, sizeof(tlserr));
+	ctx = server_reload_tls(srv, cfg, tlserr, sizeof(tlserr));
+	if (ctx != NULL && tls_tickets_attach(ctx, srv->tickets, cfg->tls_ticket_lifetime) < 0) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+		snprintf(tlserr, sizeof(tlserr), "cannot set up session tickets");
+	}
 	if (ctx == NULL) {
 		log_msg(LOG_ERR, NULL, "reload refused, keeping the running configuration: %s",
 			tlserr);
@@ -162,6 +227,8 @@ static void server_reload(struct proxy_server *srv)
 	/* Running sessions keep the snapshot (and TLS context) they started with. */
 	config_unref(srv->cfg);
 	srv->cfg = cfg;
+	if (srv->ticket_timer != NULL)
+		(void)ticket_timer_arm(srv); /* a changed tls_ticket_lifetime counts from now */
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = ctx;
 	log_msg(LOG_INFO, NULL, "configuration reloaded from %s", srv->config_path);
@@ -283,6 +350,8 @@ static int server_run(struct proxy_server *srv)
 			goto out;
 		}
 	}
+	if (srv->tickets != NULL && ticket_timer_arm(srv) < 0)
+		goto out;
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigev[i] = evsignal_new(srv->base, sigs[i], on_signal, srv);
 		if (sigev[i] == NULL || evsignal_add(sigev[i], NULL) < 0) {
@@ -303,6 +372,9 @@ out:
 			event_free(sigev[i]);
 	if (srv->grace_timer)
 		event_free(srv->grace_timer);
+	if (srv->ticket_timer)
+		event_free(srv->ticket_timer);
+	srv->ticket_timer = NULL;
 	if (srv->dns)
 		evdns_base_free(srv->dns, 0);
 	authlimit_free(srv->authlimit);
@@ -388,6 +460,11 @@ static int server_startup_checks(struct proxy_server *srv, bool check)
 	if (bad == 0)
 		startup_report(srv, check, startup_check_backends(cfg, msg, sizeof(msg)), "proxy",
 			       "backends", msg);
+	if (!check && bad == 0 &&
+	    ((srv->tickets = tls_tickets_new()) == NULL ||
+	     tls_tickets_attach(ctx, srv->tickets, srv->cfg->tls_ticket_lifetime) < 0))
+		bad |= startup_report(srv, check, STARTUP_FATAL, "proxy", "tls_ticket_lifetime",
+				      "cannot set up TLS session tickets");
 	if (check || bad != 0)
 		SSL_CTX_free(ctx);
 	else
@@ -465,7 +542,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, NULL, "daemon: %s", strerror(errno));
 		return 1;
 	}
-	srv.ps = privsep_start(srv.cfg->pam_service, srv.cfg->auth_workers, &why);
+	srv.ps = privsep_start(srv.cfg->pam_service, srv.cfg->auth_workers, srv.config_path, &why);
 	if (srv.ps == NULL) {
 		log_msg(LOG_ERR, NULL, "cannot start the authentication process: %s",
 			why ? why : "unknown error");
@@ -480,6 +557,7 @@ int main(int argc, char **argv)
 		privsep_stop(srv.ps);
 	audit_log_close(srv.audit);
 	SSL_CTX_free(srv.ssl_ctx);
+	tls_tickets_free(srv.tickets); /* after the last context that uses it */
 	config_unref(srv.cfg);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "privsep_key.h"
 #include "privsep_proc.h"
 
 /* Requests in flight; the slot number is the low bits of the request id. */
@@ -32,6 +33,8 @@ struct privsep_pending {
 
 struct privsep {
 	int fd;
+	int keyfd; /* the key channel (privsep_key.h), blocking, used on reload only */
+	uint32_t keyseq;
 	pid_t pid;
 	struct event *ev;
 	struct event_base *base;
@@ -54,6 +57,8 @@ static void privsep_free(struct privsep *ps)
 		event_free(ps->ev);
 	if (ps->fd >= 0)
 		close(ps->fd);
+	if (ps->keyfd >= 0)
+		close(ps->keyfd);
 	if (ps->pid > 0)
 		(void)waitpid(ps->pid, NULL, WNOHANG);
 	free(ps);
@@ -145,11 +150,12 @@ static void privsep_on_timeout(evutil_socket_t fd, short what, void *arg)
 		privsep_free(ps);
 }
 
-struct privsep *privsep_start(const char *pam_service, unsigned workers, const char **why)
+struct privsep *privsep_start(const char *pam_service, unsigned workers, const char *config_path,
+			      const char **why)
 {
 	char path[300];
 	struct privsep *ps;
-	int sv[2];
+	int sv[2], kv[2];
 	unsigned i;
 
 	if (pam_service == NULL || pam_service[0] == '\0' || strlen(pam_service) > 255 ||
@@ -180,24 +186,48 @@ struct privsep *privsep_start(const char *pam_service, unsigned workers, const c
 		free(ps);
 		return NULL;
 	}
-	ps->pid = fork();
-	if (ps->pid < 0) {
-		*why = "fork failed";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kv) < 0) {
+		*why = "socketpair failed";
 		close(sv[0]);
 		close(sv[1]);
 		free(ps);
 		return NULL;
 	}
-	if (ps->pid == 0)
-		privsep_proc_main(sv[1], pam_service, workers);
+	ps->pid = fork();
+	if (ps->pid < 0) {
+		*why = "fork failed";
+		close(sv[0]);
+		close(sv[1]);
+		close(kv[0]);
+		close(kv[1]);
+		free(ps);
+		return NULL;
+	}
+	if (ps->pid == 0) {
+		close(sv[0]);
+		close(kv[0]);
+		privsep_proc_main(sv[1], kv[1], pam_service, workers, config_path);
+	}
 	close(sv[1]);
+	close(kv[1]);
 	ps->fd = sv[0];
+	ps->keyfd = kv[0];
 	if (evutil_make_socket_nonblocking(ps->fd) < 0) {
 		*why = "cannot make the auth socket non-blocking";
 		privsep_free(ps);
 		return NULL;
 	}
 	return ps;
+}
+
+int privsep_fetch_key(struct privsep *ps, char **pem, size_t *len, char *err, size_t errlen)
+{
+	*pem = NULL;
+	if (ps == NULL || ps->dead || ps->keyfd < 0) {
+		snprintf(err, errlen, "no auth process to read the key");
+		return -1;
+	}
+	return privsep_key_fetch(ps->keyfd, ++ps->keyseq, pem, len, err, errlen);
 }
 
 int privsep_attach(struct privsep *ps, struct event_base *base)

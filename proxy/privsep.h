@@ -2,6 +2,7 @@
 #ifndef AG_PRIVSEP_H
 #define AG_PRIVSEP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
@@ -22,7 +23,15 @@ struct privsep;
  * pam_unix and the shadow file), runs up to `workers` PAM conversations at
  * once, and exits when the network side closes its end. NULL with *why set.
  */
-struct privsep *privsep_start(const char *pam_service, unsigned workers, const char **why);
+struct privsep *privsep_start(const char *pam_service, unsigned workers, const char *config_path,
+			      const char **why);
+
+/*
+ * The TLS key named by tls_key in config_path, read by the auth process as
+ * root (SIGHUP: the key may be 0600 root). Blocks up to a few seconds.
+ * 0 with *pem malloc'd (the caller wipes and frees it), or -1 with err.
+ */
+int privsep_fetch_key(struct privsep *ps, char **pem, size_t *len, char *err, size_t errlen);
 
 /* Register the socket with the network side's event loop (after fork and drop). */
 int privsep_attach(struct privsep *ps, struct event_base *base);

@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "privsep.h"
+#include "privsep_key.h"
 
 #define PRIVSEP_QUEUE 256		/* requests waiting for an idle worker */
 #define PRIVSEP_WORKER_TIMEOUT_MS 30000 /* a PAM module stuck this long is killed */
@@ -285,7 +286,9 @@ struct privsep_queued {
 
 struct privsep_auth {
 	const char *service;
+	const char *config_path; /* where the key channel finds tls_key */
 	int net;
+	int key; /* -1 once the network side has closed it */
 	unsigned nworkers;
 	struct privsep_worker w[PRIVSEP_MAX_WORKERS];
 	struct privsep_queued q[PRIVSEP_QUEUE];
@@ -478,20 +481,26 @@ static void privsep_read_worker(struct privsep_auth *a, unsigned i)
 		privsep_worker_lost(a, i, NULL);
 }
 
-/* Detach from everything the proxy had open: only our socket and /dev/null remain. */
-static int privsep_auth_sanitise(int sock)
+/* Detach from everything the proxy had open: only our two sockets and /dev/null remain. */
+static int privsep_auth_sanitise(int sock, int *keysock)
 {
 	sigset_t all;
-	int fd, nul;
+	int fd, kfd, nul;
 
 	/* syslog's descriptor is about to be closed: never let it write into a reused one. */
 	closelog();
 	fd = fcntl(sock, F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		return -1;
+	kfd = fcntl(*keysock, F_DUPFD_CLOEXEC, fd + 1);
+	if (kfd < 0)
+		return -1;
 	if (fd > 3)
 		(void)close_range(3, (unsigned)fd - 1, 0);
-	(void)close_range((unsigned)fd + 1, ~0u, 0);
+	if (kfd > fd + 1)
+		(void)close_range((unsigned)fd + 1, (unsigned)kfd - 1, 0);
+	(void)close_range((unsigned)kfd + 1, ~0u, 0);
+	*keysock = kfd;
 	/* stderr stays when it is a log file (-f under a supervisor): crash reports land there. */
 	nul = open("/dev/null", O_RDWR);
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
@@ -515,19 +524,22 @@ static int privsep_auth_sanitise(int sock)
 	return fd;
 }
 
-void privsep_proc_main(int sock, const char *service, unsigned nworkers)
+void privsep_proc_main(int sock, int keysock, const char *service, unsigned nworkers,
+		       const char *config_path)
 {
-	struct pollfd pfd[1 + PRIVSEP_MAX_WORKERS];
-	unsigned idx[1 + PRIVSEP_MAX_WORKERS];
+	struct pollfd pfd[2 + PRIVSEP_MAX_WORKERS];
+	unsigned idx[2 + PRIVSEP_MAX_WORKERS];
 	struct privsep_auth *a;
-	unsigned i, np;
+	unsigned i, np, kp = 0;
 
-	sock = privsep_auth_sanitise(sock);
+	sock = privsep_auth_sanitise(sock, &keysock);
 	a = calloc(1, sizeof(*a));
 	if (sock < 0 || a == NULL)
 		_exit(1);
 	a->service = service;
+	a->config_path = config_path;
 	a->net = sock;
+	a->key = keysock;
 	a->nworkers = nworkers;
 	for (;;) {
 		int64_t now = privsep_now_ms(), wait = -1;
@@ -560,6 +572,11 @@ void privsep_proc_main(int sock, const char *service, unsigned nworkers)
 			pfd[np] = (struct pollfd){.fd = a->w[i].fd, .events = POLLIN};
 			idx[np++] = i;
 		}
+		kp = 0;
+		if (a->key >= 0) {
+			kp = np;
+			pfd[np++] = (struct pollfd){.fd = a->key, .events = POLLIN};
+		}
 		if (poll(pfd, np, (int)(wait > 60000 ? 60000 : wait)) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -567,8 +584,13 @@ void privsep_proc_main(int sock, const char *service, unsigned nworkers)
 			_exit(1);
 		}
 		for (i = 1; i < np; i++)
-			if (pfd[i].revents != 0 && a->w[idx[i]].pid > 0)
+			if (i != kp && pfd[i].revents != 0 && a->w[idx[i]].pid > 0)
 				privsep_read_worker(a, idx[i]);
+		if (a->key >= 0 && pfd[kp].revents != 0 &&
+		    privsep_key_serve(a->key, a->config_path) < 0) {
+			close(a->key);
+			a->key = -1;
+		}
 		if (pfd[0].revents != 0 && privsep_read_net(a) < 0)
 			break;
 	}

@@ -23,10 +23,10 @@
 
 /*
  * The auth process: called in the child right after fork(), as root, with its
- * end of the socketpair. Serves requests with up to `workers` PAM workers and
+ * ends of the socketpairs (PAM requests; the key channel of privsep_key.h). Serves requests with up to `workers` PAM workers and
  * exits when the network side closes the socket. Never returns.
  */
-void privsep_proc_main(int sock, const char *pam_service, unsigned workers)
-    __attribute__((noreturn));
+void privsep_proc_main(int sock, int keysock, const char *pam_service, unsigned workers,
+		       const char *config_path) __attribute__((noreturn));
 
 #endif

@@ -16,6 +16,7 @@ struct privsep;
 struct proxy_session;
 struct ag_authlimit;
 struct authcache;
+struct tls_tickets;
 
 enum listener_kind { LISTENER_SMTPS = 0, LISTENER_SUBMISSION = 1, LISTENER_COUNT };
 
@@ -25,6 +26,8 @@ struct proxy_server {
 	const char *config_path;
 	struct ag_config *cfg;        /* snapshot for new sessions (we hold one ref) */
 	SSL_CTX *ssl_ctx;             /* context for new sessions (we hold one ref) */
+	struct tls_tickets *tickets;  /* session-ticket keys of every context */
+	struct event *ticket_timer;   /* rotates them every tls_ticket_lifetime */
 	struct ag_audit_log *audit;
 	struct privsep *ps;
 	struct ag_authlimit *authlimit; /* failed AUTHs across sessions, per IP (/64) and user */

@@ -81,11 +81,25 @@ int session_addr_from_sockaddr(const struct sockaddr *sa, int salen, struct ag_i
 	return -1;
 }
 
+/* TLS is set up on the socket but the handshake is not over: timeout_tls is the one that runs. */
+static bool session_handshaking(const struct proxy_session *s)
+{
+	SSL *ssl;
+
+	if (!SESSION_SECURE(s) || s->bev == NULL ||
+	    (ssl = bufferevent_openssl_get_ssl(s->bev)) == NULL)
+		return false;
+	return !SSL_is_init_finished(ssl);
+}
+
 void session_set_timeout(struct proxy_session *s)
 {
 	struct timeval tv = { 0, 0 };
 
-	tv.tv_sec = s->state == SS_DATA ? s->cfg->timeout_data : s->cfg->timeout_command;
+	if (session_handshaking(s))
+		tv.tv_sec = s->cfg->timeout_tls;
+	else
+		tv.tv_sec = s->state == SS_DATA ? s->cfg->timeout_data : s->cfg->timeout_command;
 	if (tv.tv_sec == 0)
 		tv.tv_sec = 300;
 	bufferevent_set_timeouts(s->bev, &tv, &tv);
@@ -142,6 +156,19 @@ void session_new(struct proxy_server *srv, int fd, const struct sockaddr *sa, in
 		srv->sessions->prev = s;
 	srv->sessions = s;
 	srv->nsessions++;
+	/*
+	 * Only a listed balancer may name the client: anyone else who sends a
+	 * header would pick his own address past the per-IP limits and
+	 * trusted_networks. Closed before a byte is read.
+	 */
+	if (s->cfg->proxy_protocol && !net_cidr_list_match(&s->cfg->proxy_protocol_from, &s->ip)) {
+		log_msg(LOG_WARNING, s->id,
+			"connection from [%s] refused: not in proxy_protocol_from (PROXY header "
+			"not accepted from it); connection closed",
+			s->peer_text);
+		session_free(s);
+		return;
+	}
 	if (s->cfg->proxy_protocol)
 		session_proxy_begin(s); /* calls session_start once the header is in */
 	else
@@ -165,10 +192,32 @@ static const char *session_over_limit(const struct proxy_session *s)
 	return n >= cfg->max_connections_per_ip ? "max_connections_per_ip" : NULL;
 }
 
+/*
+ * Over a limit: said and done at once, on the raw socket, before any TLS.
+ * The refused connection holds no slot while a TLS handshake or a slow
+ * reader would keep it (a flood from one address must not crowd out
+ * others). 587 gets its 421 in clear if the socket takes it now; on 465 the
+ * client expects TLS, and a handshake is exactly what we will not spend.
+ */
+static void session_refuse(struct proxy_session *s, const char *over_limit)
+{
+	static const char msg[] = "421 4.7.0 Too many connections\r\n";
+
+	log_msg(LOG_WARNING, s->id, "refused [%s]: %s reached", s->ip_text, over_limit);
+	session_audit(s, "tempfail", "tempfail", over_limit);
+	if (s->kind == LISTENER_SUBMISSION)
+		(void)send(s->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	session_free(s);
+}
+
 void session_start(struct proxy_session *s)
 {
 	const char *over_limit = session_over_limit(s);
 
+	if (over_limit != NULL) {
+		session_refuse(s, over_limit);
+		return;
+	}
 	s->state = SS_COMMAND;
 	if (s->kind == LISTENER_SMTPS) {
 		s->bev = session_tls_bev(s);
@@ -188,13 +237,6 @@ void session_start(struct proxy_session *s)
 	else
 		log_msg(LOG_INFO, s->id, "connect from [%s]:%u (%s)", s->ip_text, s->port,
 			s->kind == LISTENER_SMTPS ? "smtps" : "submission");
-	if (over_limit != NULL) {
-		log_msg(LOG_WARNING, s->id, "refused [%s]: %s reached", s->ip_text, over_limit);
-		session_audit(s, "tempfail", "tempfail", over_limit);
-		session_reply(s, "421 4.7.0 Too many connections");
-		session_close(s);
-		return;
-	}
 	session_audit(s, "connect", "accept", NULL);
 	session_reply(s, "220 %s ESMTP authgate", s->cfg->hostname);
 }
@@ -418,6 +460,13 @@ static void session_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (ssl != NULL)
 			log_msg(LOG_INFO, s->id, "TLS %s %s%s", SSL_get_version(ssl),
 				SSL_get_cipher_name(ssl), SSL_session_reused(ssl) ? " (resumed)" : "");
+		session_set_timeout(s); /* from timeout_tls to the command timeout */
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && session_handshaking(s)) {
+		/* Nothing can be said: there is no TLS to say it in. */
+		log_msg(LOG_INFO, s->id, "TLS handshake timeout (timeout_tls) from [%s]", s->ip_text);
+		session_free(s);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {

@@ -73,28 +73,48 @@ static void auth_audit(struct proxy_session *s, const char *action, const char *
 	session_audit_write(s, &r);
 }
 
-/* Too many failures, here or across sessions: 421 4.7.0 and close (no PAM for this one). */
-static void auth_too_many(struct proxy_session *s)
+/*
+ * Refused by a limit, before PAM (no password is checked, so none is learnt):
+ * the client network over auth_fail_limit (here or across sessions) gets
+ * 421 4.7.0 and is closed; a user over auth_user_fail_limit, from a network
+ * she has never logged in from, gets 454 4.7.0 and may go on (smart lockout).
+ */
+static void auth_refuse(struct proxy_session *s, enum ag_authlimit_rule rule)
 {
+	const char *reason = authlimit_rule_reason(rule);
 	char esc[ESCAPE_LOG_SIZE(AG_MAX_LOGIN)];
 
 	auth_finish(s);
-	log_msg(LOG_NOTICE, s->id, "too many authentication failures from [%s]%s%s%s", s->ip_text,
-		s->auth_login[0] ? " or for \"" : "",
-		escape_log_str(s->auth_login, esc, sizeof(esc)), s->auth_login[0] ? "\"" : "");
-	auth_audit(s, "reject", "too many failures");
+	escape_log_str(s->auth_login, esc, sizeof(esc));
+	if (rule == AG_AUTHLIMIT_USER) {
+		authlimit_refused(s->srv->authlimit, auth_limit_ip(s), auth_now());
+		log_msg(LOG_NOTICE, s->id, "login \"%s\" from [%s] refused: %s", esc, s->ip_text,
+			reason);
+		auth_audit(s, "tempfail", reason);
+		session_reply_id(s, AG_REPLY_AUTH_TEMPFAIL);
+		return;
+	}
+	log_msg(LOG_NOTICE, s->id, "too many authentication failures from [%s]%s%s%s: %s",
+		s->ip_text, s->auth_login[0] ? " or for \"" : "", esc,
+		s->auth_login[0] ? "\"" : "", reason);
+	auth_audit(s, "reject", reason);
 	session_reply_id(s, AG_REPLY_AUTH_TOO_MANY);
 	session_close(s);
 }
 
-static bool auth_blocked(const struct proxy_session *s)
+/*
+ * Which limit, if any, refuses the attempt. The session's own count comes
+ * first (auth_fail_limit applies per connection too, trusted or not).
+ * Familiarity is judged on the real address even for trusted networks,
+ * whose failures do not count against the address (auth_limit_ip).
+ */
+static enum ag_authlimit_rule auth_blocked(const struct proxy_session *s)
 {
 	unsigned limit = s->cfg->auth_fail_limit;
 
 	if (limit > 0 && s->auth_failures >= limit)
-		return true;
-	return authlimit_blocked(s->srv->authlimit, auth_limit_ip(s), auth_limit_user(s),
-				 auth_now());
+		return AG_AUTHLIMIT_NETWORK;
+	return authlimit_check(s->srv->authlimit, &s->ip, auth_limit_user(s), auth_now());
 }
 
 static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
@@ -103,8 +123,9 @@ static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (auth_blocked(s)) {
-		auth_too_many(s);
+	/* The password was checked and wrong: only the network limit changes the 535. */
+	if (auth_blocked(s) == AG_AUTHLIMIT_NETWORK) {
+		auth_refuse(s, AG_AUTHLIMIT_NETWORK);
 		return;
 	}
 	session_reply_id(s, AG_REPLY_AUTH_INVALID);
@@ -156,7 +177,7 @@ static void auth_succeeded(struct proxy_session *s, const char *via)
 	auth_finish(s);
 	s->flags |= SF_AUTHENTICATED;
 	snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->auth_login);
-	authlimit_success(s->srv->authlimit, auth_limit_ip(s), s->auth_login, auth_now());
+	authlimit_success(s->srv->authlimit, &s->ip, s->auth_login, auth_now());
 	log_msg(LOG_INFO, s->id, "authenticated \"%s\" from [%s]%s",
 		escape_log_str(s->auth_login, esc, sizeof(esc)), s->ip_text, via ? " (cached)" : "");
 	auth_audit(s, "accept", via);
@@ -198,6 +219,7 @@ static void auth_pam_done(enum privsep_result res, void *arg)
 static void auth_verify(struct proxy_session *s)
 {
 	struct auth_credentials *cr = s->cred;
+	enum ag_authlimit_rule rule;
 	const char *why = NULL;
 
 	/*
@@ -218,8 +240,9 @@ static void auth_verify(struct proxy_session *s)
 	 */
 	escape_log_str(s->auth_login, s->auth_attempt, sizeof(s->auth_attempt));
 	/* Before PAM: a blocked address or user must not cost PAM time (or learn anything). */
-	if (auth_blocked(s)) {
-		auth_too_many(s);
+	rule = auth_blocked(s);
+	if (rule != AG_AUTHLIMIT_OK) {
+		auth_refuse(s, rule);
 		return;
 	}
 	/* The cache is keyed on the normalised login: "jdoe@domain" and "jdoe" share it. */
@@ -302,8 +325,8 @@ void session_auth_start(struct proxy_session *s, const char *args, size_t len)
 	s->auth_attempt[0] = '\0';
 	s->auth_login[0] = '\0';
 	/* An address already over the limit is told so before it sends a password. */
-	if (auth_blocked(s)) {
-		auth_too_many(s);
+	if (auth_blocked(s) == AG_AUTHLIMIT_NETWORK) {
+		auth_refuse(s, AG_AUTHLIMIT_NETWORK);
 		return;
 	}
 	s->cred = calloc(1, sizeof(*s->cred));

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "policy/config.h"
@@ -19,7 +20,34 @@ static void tls_error(char *err, size_t errlen, const char *what, const char *fi
 	snprintf(err, errlen, "%s%s%s: %s", what, file ? " " : "", file ? file : "", reason);
 }
 
+/* The private key: from the file (as root, at start) or from the auth process's copy (reload). */
+static int tls_use_key(SSL_CTX *ctx, const struct ag_config *cfg, const char *pem, size_t pemlen)
+{
+	EVP_PKEY *pkey;
+	BIO *bio;
+	int rc;
+
+	if (pem == NULL)
+		return SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM);
+	bio = BIO_new_mem_buf(pem, (int)pemlen);
+	if (bio == NULL)
+		return 0;
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (pkey == NULL)
+		return 0;
+	rc = SSL_CTX_use_PrivateKey(ctx, pkey);
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
 SSL_CTX *tls_ctx_new(const struct ag_config *cfg, char *err, size_t errlen)
+{
+	return tls_ctx_new_with_key(cfg, NULL, 0, err, errlen);
+}
+
+SSL_CTX *tls_ctx_new_with_key(const struct ag_config *cfg, const char *pem, size_t pemlen,
+			      char *err, size_t errlen)
 {
 	SSL_CTX *ctx;
 
@@ -30,8 +58,23 @@ SSL_CTX *tls_ctx_new(const struct ag_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	if (SSL_CTX_set_min_proto_version(ctx, cfg->tls_min_version ? cfg->tls_min_version
-								     : TLS1_2_VERSION) != 1) {
+								    : TLS1_2_VERSION) != 1) {
 		tls_error(err, errlen, "tls_min_version", NULL);
+		goto fail;
+	}
+	/*
+	 * Forward-secret AEAD only by default (AG_TLS_CIPHERS): a list that
+	 * leaves nothing usable is refused here, at startup or on SIGHUP.
+	 */
+	if (SSL_CTX_set_cipher_list(ctx, cfg->tls_ciphers ? cfg->tls_ciphers : AG_TLS_CIPHERS) !=
+	    1) {
+		tls_error(err, errlen, "tls_ciphers: no usable cipher in", cfg->tls_ciphers);
+		goto fail;
+	}
+	if (SSL_CTX_set_ciphersuites(ctx, cfg->tls_ciphersuites ? cfg->tls_ciphersuites
+								: AG_TLS_CIPHERSUITES) != 1) {
+		tls_error(err, errlen, "tls_ciphersuites: no usable suite in",
+			  cfg->tls_ciphersuites);
 		goto fail;
 	}
 	if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
@@ -42,7 +85,7 @@ SSL_CTX *tls_ctx_new(const struct ag_config *cfg, char *err, size_t errlen)
 		tls_error(err, errlen, "cannot load certificate", cfg->tls_cert);
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1) {
+	if (tls_use_key(ctx, cfg, pem, pemlen) != 1) {
 		int reason = ERR_GET_REASON(ERR_peek_last_error());
 
 		/* OpenSSL checks the pair while loading: say it in an admin's words. */

@@ -1,5 +1,9 @@
-/* test_policy_authlimit.c: failed-AUTH counters: limit, window, per user and per network, eviction.
+/*
+ * test_policy_authlimit.c: failed-AUTH counters: limit, window, per user and per network,
+ * eviction; smart lockout: familiar networks, rules, audit reasons.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,38 +23,52 @@ static struct ag_ip ip(const char *s)
 	return a;
 }
 
+/* The older shape: one limit for networks and users; familiar pairs for 64, for a day. */
+static struct ag_authlimit *al_new(size_t capacity, unsigned limit, unsigned window)
+{
+	const struct ag_authlimit_conf conf = {capacity, limit, limit, window, 64, 86400};
+
+	return authlimit_new(&conf);
+}
+
+static bool blocked(const struct ag_authlimit *t, const struct ag_ip *a, const char *user,
+		    int64_t now)
+{
+	return authlimit_check(t, a, user, now) != AG_AUTHLIMIT_OK;
+}
+
 static void test_limit(void)
 {
-	struct ag_authlimit *t = authlimit_new(64, 3, 600);
+	struct ag_authlimit *t = al_new(64, 3, 600);
 	struct ag_ip a = ip("203.0.113.7"), b = ip("203.0.113.8");
 
 	ok(t != NULL, "a table of 64 entries");
 	is_int(authlimit_failures(t, &a, "jdoe", 1000), 0, "no failures yet");
-	ok(!authlimit_blocked(t, &a, "jdoe", 1000), "not blocked before any failure");
+	ok(!blocked(t, &a, "jdoe", 1000), "not blocked before any failure");
 	authlimit_fail(t, &a, "jdoe", 1000);
 	authlimit_fail(t, &a, "jdoe", 1001);
 	is_int(authlimit_failures(t, &a, "jdoe", 1002), 2, "two failures counted");
-	ok(!authlimit_blocked(t, &a, "jdoe", 1002), "2 of 3: not blocked");
+	ok(!blocked(t, &a, "jdoe", 1002), "2 of 3: not blocked");
 	authlimit_fail(t, &a, "jdoe", 1003);
-	ok(authlimit_blocked(t, &a, "jdoe", 1004), "3 of 3: blocked");
-	ok(authlimit_blocked(t, &a, NULL, 1004), "the address alone is blocked");
-	ok(authlimit_blocked(t, &b, "jdoe", 1004), "the user is blocked from another address");
-	ok(!authlimit_blocked(t, &b, "alice", 1004), "another user from another address is not");
+	ok(blocked(t, &a, "jdoe", 1004), "3 of 3: blocked");
+	ok(blocked(t, &a, NULL, 1004), "the address alone is blocked");
+	ok(blocked(t, &b, "jdoe", 1004), "the user is blocked from another address");
+	ok(!blocked(t, &b, "alice", 1004), "another user from another address is not");
 	is_int(authlimit_failures(t, NULL, NULL, 1004), 0, "no client, no user: nothing to count");
 	authlimit_free(t);
 }
 
 static void test_window(void)
 {
-	struct ag_authlimit *t = authlimit_new(16, 2, 600);
+	struct ag_authlimit *t = al_new(16, 2, 600);
 	struct ag_ip a = ip("198.51.100.1");
 
 	authlimit_fail(t, &a, NULL, 10000);
 	authlimit_fail(t, &a, NULL, 10100);
-	ok(authlimit_blocked(t, &a, NULL, 10599), "blocked inside the window");
+	ok(blocked(t, &a, NULL, 10599), "blocked inside the window");
 	is_int(authlimit_failures(t, &a, NULL, 10599), 2, "2 failures at 599 s");
 	is_int(authlimit_failures(t, &a, NULL, 10600), 0, "counts 0 once the window is over");
-	ok(!authlimit_blocked(t, &a, NULL, 10600), "no longer blocked after the window");
+	ok(!blocked(t, &a, NULL, 10600), "no longer blocked after the window");
 	authlimit_fail(t, &a, NULL, 10700);
 	is_int(authlimit_failures(t, &a, NULL, 10701), 1,
 	       "a failure after expiry starts a new window");
@@ -63,7 +81,7 @@ static void test_window(void)
 
 static void test_per_user(void)
 {
-	struct ag_authlimit *t = authlimit_new(64, 5, 600);
+	struct ag_authlimit *t = al_new(64, 5, 600);
 	struct ag_ip a = ip("192.0.2.1"), b = ip("192.0.2.2"), c = ip("192.0.2.3");
 	unsigned i;
 
@@ -75,19 +93,20 @@ static void test_per_user(void)
 	is_int(authlimit_failures(t, NULL, "victim", 103), 3, "the user has three");
 	is_int(authlimit_failures(t, NULL, "VICTIM", 103), 3, "user names are case-folded");
 	authlimit_success(t, &a, "Victim", 104);
-	is_int(authlimit_failures(t, NULL, "victim", 105), 0, "a success clears the user");
-	is_int(authlimit_failures(t, &a, NULL, 105), 1, "but not the address");
+	is_int(authlimit_failures(t, NULL, "victim", 105), 3,
+	       "a success does not clear the user (no fresh guesses for an attacker)");
+	is_int(authlimit_failures(t, &a, NULL, 105), 1, "nor the address");
 	for (i = 0; i < 5; i++)
 		authlimit_fail(t, &a, "other", 200 + i);
-	ok(authlimit_blocked(t, &a, "victim", 210), "a blocked address blocks every user from it");
+	ok(blocked(t, &a, "victim", 210), "a blocked address blocks every user from it");
 	authlimit_success(t, &a, "other", 211);
-	ok(authlimit_blocked(t, &a, NULL, 212), "success does not unblock the address");
+	ok(blocked(t, &a, NULL, 212), "success does not unblock the address");
 	authlimit_free(t);
 }
 
 static void test_ipv6_grouping(void)
 {
-	struct ag_authlimit *t = authlimit_new(64, 3, 600);
+	struct ag_authlimit *t = al_new(64, 3, 600);
 	struct ag_ip x1 = ip("2001:db8:1:2::1"), x2 = ip("2001:db8:1:2:ffff::9");
 	struct ag_ip y = ip("2001:db8:1:3::1"), m = ip("::ffff:192.0.2.9"), v4 = ip("192.0.2.9");
 	struct ag_ip v4b = ip("192.0.2.10");
@@ -104,7 +123,7 @@ static void test_ipv6_grouping(void)
 
 static void test_eviction(void)
 {
-	struct ag_authlimit *t = authlimit_new(4, 10, 600);
+	struct ag_authlimit *t = al_new(4, 10, 600);
 	struct ag_ip a[6];
 	char buf[32];
 	unsigned i;
@@ -142,7 +161,7 @@ static void test_eviction(void)
 /* Many keys through a tiny table: no crash, no loss of the most recent, bounded work. */
 static void test_churn(void)
 {
-	struct ag_authlimit *t = authlimit_new(8, 3, 600);
+	struct ag_authlimit *t = al_new(8, 3, 600);
 	char user[64];
 	unsigned i, bad = 0;
 
@@ -158,7 +177,7 @@ static void test_churn(void)
 
 static void test_delay(void)
 {
-	struct ag_authlimit *t = authlimit_new(16, 100, 600);
+	struct ag_authlimit *t = al_new(16, 100, 600);
 	struct ag_ip a = ip("203.0.113.50");
 	unsigned want[] = {500, 1000, 2000, 4000, 8000, 8000, 8000};
 	unsigned i, bad = 0;
@@ -181,13 +200,13 @@ static void test_delay(void)
 
 static void test_edges(void)
 {
-	struct ag_authlimit *t = authlimit_new(4, 0, 600);
+	struct ag_authlimit *t = al_new(4, 0, 600);
 	struct ag_ip a = ip("192.0.2.77");
 	char longname[600];
 
-	ok(authlimit_new(0, 5, 600) == NULL, "capacity 0 is refused");
+	ok(al_new(0, 5, 600) == NULL, "capacity 0 is refused");
 	authlimit_fail(t, &a, NULL, 1);
-	ok(!authlimit_blocked(t, &a, NULL, 2), "limit 0 never blocks");
+	ok(!blocked(t, &a, NULL, 2), "limit 0 never blocks");
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
 	authlimit_fail(t, NULL, longname, 1);
@@ -201,6 +220,106 @@ static void test_edges(void)
 	authlimit_free(NULL);
 }
 
+/* The scenario: a distributed guesser against one user, the user at home, a stranger. */
+static void test_smart_lockout(void)
+{
+	const struct ag_authlimit_conf conf = {64, 5, 10, 600, 16, 30 * 86400};
+	struct ag_authlimit *t = authlimit_new(&conf);
+	struct ag_ip home = ip("198.51.100.20"), home6 = ip("2001:db8:5:6::1");
+	struct ag_ip home6b = ip("2001:db8:5:6:ffff::2"), stranger = ip("192.0.2.200");
+	struct ag_ip bot[10];
+	char buf[32];
+	unsigned i;
+
+	ok(t != NULL, "a table with smart lockout");
+	authlimit_success(t, &home, "jdoe", 1000);
+	authlimit_success(t, &home6, "JDoe", 1000);
+	ok(authlimit_familiar(t, &home, "jdoe", 1001), "a success makes the network familiar");
+	ok(authlimit_familiar(t, &home6b, "jdoe", 1001), "for the whole IPv6 /64, case-folded");
+	ok(!authlimit_familiar(t, &home, "alice", 1001), "for that user only");
+	ok(!authlimit_familiar(t, &stranger, "jdoe", 1001), "not for other networks");
+	for (i = 0; i < 10; i++) {
+		snprintf(buf, sizeof(buf), "203.0.113.%u", i + 1);
+		bot[i] = ip(buf);
+		is_int(authlimit_check(t, &bot[i], i % 2 ? "JDOE" : "jdoe", 1100 + i), AG_AUTHLIMIT_OK,
+		       "a guess from a new address goes ahead");
+		authlimit_fail(t, &bot[i], i % 2 ? "JDOE" : "jdoe", 1100 + i);
+	}
+	is_int(authlimit_failures(t, NULL, "jDoE", 1200), 10, "the case variants share one counter");
+	is_int(authlimit_check(t, &stranger, "jdoe", 1200), AG_AUTHLIMIT_USER,
+	       "10 failures from 10 addresses: a stranger is locked out");
+	is_int(authlimit_check(t, &bot[0], "jdoe", 1200), AG_AUTHLIMIT_USER,
+	       "so is every guessing address");
+	is_int(authlimit_check(t, &home, "jdoe", 1200), AG_AUTHLIMIT_OK,
+	       "the user's familiar network is not");
+	is_int(authlimit_check(t, &home6b, "jdoe", 1200), AG_AUTHLIMIT_OK, "nor her IPv6 /64");
+	is_int(authlimit_check(t, &stranger, "alice", 1200), AG_AUTHLIMIT_OK,
+	       "another user from the stranger's address is not locked out");
+	authlimit_success(t, &home, "jdoe", 1201);
+	is_int(authlimit_check(t, &stranger, "jdoe", 1202), AG_AUTHLIMIT_USER,
+	       "her login at home does not unlock strangers");
+	is_int(authlimit_check(t, &stranger, "jdoe", 1100 + 600), AG_AUTHLIMIT_OK,
+	       "the lockout ends with the window");
+
+	/* A refused attempt counts against the network, not the user. */
+	for (i = 0; i < 10; i++)
+		authlimit_fail(t, &bot[i], "jdoe", 2000);
+	for (i = 0; i < 5; i++)
+		authlimit_refused(t, &stranger, 2001);
+	is_int(authlimit_failures(t, NULL, "jdoe", 2002), 10, "refusals do not add to the user");
+	is_int(authlimit_check(t, &stranger, "alice", 2002), AG_AUTHLIMIT_NETWORK,
+	       "but a network refused 5 times reaches auth_fail_limit");
+	is_int(authlimit_check(t, &home, "jdoe", 2002), AG_AUTHLIMIT_OK,
+	       "home still works during the second attack");
+
+	/* Familiarity lasts familiar_ttl from the last success. */
+	ok(authlimit_familiar(t, &home, "jdoe", 1201 + 30 * 86400 - 1), "familiar for 30 days");
+	ok(!authlimit_familiar(t, &home, "jdoe", 1201 + 30 * 86400), "then forgotten");
+	authlimit_free(t);
+}
+
+/* Familiar pairs are a bounded LRU table: the least recently used goes first. */
+static void test_familiar_eviction(void)
+{
+	const struct ag_authlimit_conf conf = {8, 5, 5, 600, 4, 86400};
+	struct ag_authlimit *t = authlimit_new(&conf);
+	struct ag_ip a = ip("192.0.2.1");
+	char user[16];
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(user, sizeof(user), "u%u", i);
+		authlimit_success(t, &a, user, 100 + i);
+	}
+	authlimit_success(t, &a, "u0", 110); /* u0 used again: u1 is now the oldest */
+	authlimit_success(t, &a, "u4", 111);
+	ok(!authlimit_familiar(t, &a, "u1", 112), "capacity 4: the least recently used forgotten");
+	ok(authlimit_familiar(t, &a, "u0", 112), "a recently used pair kept");
+	ok(authlimit_familiar(t, &a, "u4", 112), "the newcomer kept");
+	authlimit_free(t);
+	{
+		const struct ag_authlimit_conf bad = {8, 5, 5, 600, 0, 86400};
+
+		ok(authlimit_new(&bad) == NULL, "familiar capacity 0 is refused");
+		ok(authlimit_new(NULL) == NULL, "no conf is refused");
+	}
+}
+
+static void test_reasons(void)
+{
+	const char *n = authlimit_rule_reason(AG_AUTHLIMIT_NETWORK);
+	const char *u = authlimit_rule_reason(AG_AUTHLIMIT_USER);
+
+	ok(n != NULL && strstr(n, "auth_fail_limit") != NULL, "the network reason names its key");
+	ok(u != NULL && strstr(u, "auth_user_fail_limit") != NULL, "the user reason names its key");
+	ok(authlimit_rule_reason(AG_AUTHLIMIT_OK) == NULL, "no reason when nothing refused");
+	is_int(authlimit_reason_rule(n), AG_AUTHLIMIT_NETWORK, "network reason read back");
+	is_int(authlimit_reason_rule(u), AG_AUTHLIMIT_USER, "user reason read back");
+	is_int(authlimit_reason_rule("wrong password"), AG_AUTHLIMIT_OK,
+	       "a wrong password is not a limit");
+	is_int(authlimit_reason_rule(NULL), AG_AUTHLIMIT_OK, "no reason is not a limit");
+}
+
 int main(void)
 {
 	test_limit();
@@ -211,5 +330,8 @@ int main(void)
 	test_churn();
 	test_delay();
 	test_edges();
+	test_smart_lockout();
+	test_familiar_eviction();
+	test_reasons();
 	return tap_done();
 }

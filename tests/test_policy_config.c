@@ -268,12 +268,31 @@ static void test_strings(void)
 	config_unref(c);
 
 	c = load_extra("[policy]\nphase = Mandatory\nsender_login = WARN\n[proxy]\n"
-		       "tls_min_version = tlsv1.3\nproxy_protocol = On\nbackend_xclient = 0\n",
+		       "tls_min_version = tlsv1.3\nproxy_protocol = On\nbackend_xclient = 0\n"
+		       "proxy_protocol_from = 10.0.0.0/8\n",
 		       &err);
 	ok(c != NULL && c->phase == AG_PHASE_MANDATORY && c->sender_login == AG_SENDER_LOGIN_WARN,
 	   "enum names are case-insensitive");
 	ok(c != NULL && c->tls_min_version == 0x0304 && c->proxy_protocol && !c->backend_xclient,
 	   "TLSv1.3 = 0x0304, booleans on/0");
+	config_unref(c);
+
+	c = load_extra("[proxy]\nproxy_protocol = yes\n", &err);
+	is_error(c, &err, "t.conf: [proxy] proxy_protocol_from: missing required key",
+		 "proxy_protocol = yes", "proxy_protocol without proxy_protocol_from refused");
+	c = load_extra("[proxy]\ntls_ciphers = ECDHE+AESGCM:!aNULL;x\n", &err);
+	is_error(c, &err, "t.conf:6: [proxy] tls_ciphers: ", "OpenSSL cipher list",
+		 "a cipher list with ';' refused");
+	c = load_extra("[proxy]\ntls_ciphers = ECDHE+AESGCM:!aNULL\ntls_ticket_lifetime = 4\n",
+		       &err);
+	is_error(c, &err, "t.conf:7: [proxy] tls_ticket_lifetime: ", NULL,
+		 "tls_ticket_lifetime below 5 refused");
+	c = load_extra("[proxy]\nauth_user_fail_limit = 3\n", &err);
+	ok(c != NULL && c->auth_user_fail_limit == 3 && c->auth_fail_limit == 5 &&
+	       c->auth_familiar_days == 30 && c->timeout_tls == 10 && c->tls_ticket_lifetime == 3600 &&
+	       c->proxy_protocol_from.n == 0 && strcmp(c->tls_ciphers, AG_TLS_CIPHERS) == 0 &&
+	       strcmp(c->tls_ciphersuites, AG_TLS_CIPHERSUITES) == 0,
+	   "defaults of the abuse and TLS keys");
 	config_unref(c);
 
 	c = load_extra("[policy]\nphase = mandatory;no space before the semicolon\n", &err);
@@ -489,7 +508,7 @@ static void test_dump(void)
 		fprintf(fp, "%s\n", dot + 1);
 	}
 	fclose(fp);
-	is_int(nlines, 36, "dump: one line per key");
+	is_int(nlines, 44, "dump: one line per key");
 	c2 = config_load_string(ini, "dump.conf", &err);
 	if (!ok(c2 != NULL, "dump output loads back"))
 		printf("#   %s\n", err.msg);

@@ -47,7 +47,10 @@ static void model_fail(struct model *m, int64_t now)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Room for every key: the model needs no eviction. A tiny one runs alongside for churn. */
-	struct ag_authlimit *t = authlimit_new(16, LIMIT, WINDOW), *tiny = authlimit_new(2, 1, 5);
+	const struct ag_authlimit_conf conf = {16, LIMIT, LIMIT, WINDOW, 64, 1000000};
+	const struct ag_authlimit_conf tiny_conf = {2, 1, 1, 5, 2, 5};
+	struct ag_authlimit *t = authlimit_new(&conf), *tiny = authlimit_new(&tiny_conf);
+	bool familiar[NIPS][NUSERS] = {{false}};
 	struct model mip[NIPS] = {{0}}, muser[NUSERS] = {{0}};
 	struct ag_ip ips[NIPS];
 	const char *why;
@@ -81,8 +84,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2:
 			authlimit_success(t, ip, users[ui], now);
 			authlimit_success(tiny, ip, users[ui], now);
-			if (ug >= 0)
-				muser[ug].set = false;
+			/* No counter is cleared; the network becomes familiar for the user. */
+			if (ug >= 0 && ip != NULL)
+				familiar[ip_group[ipi]][ug] = true;
 			break;
 		case 3:
 			want = 0;
@@ -92,7 +96,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				want = muser[ug].count;
 			got = authlimit_failures(t, ip, users[ui], now);
 			FUZZ_ASSERT(got == want);
-			FUZZ_ASSERT(authlimit_blocked(t, ip, users[ui], now) == (want >= LIMIT));
+			{
+				bool net = ip != NULL && live(&mip[ip_group[ipi]], now) &&
+					   mip[ip_group[ipi]].count >= LIMIT;
+				bool usr = ug >= 0 && live(&muser[ug], now) &&
+					   muser[ug].count >= LIMIT &&
+					   !(ip != NULL && familiar[ip_group[ipi]][ug]);
+				enum ag_authlimit_rule r = authlimit_check(t, ip, users[ui], now);
+
+				FUZZ_ASSERT(r == (net   ? AG_AUTHLIMIT_NETWORK
+						  : usr ? AG_AUTHLIMIT_USER
+							: AG_AUTHLIMIT_OK));
+			}
 			FUZZ_ASSERT(authlimit_delay_ms(t, ip, users[ui], now) >= 500);
 			FUZZ_ASSERT(authlimit_delay_ms(t, ip, users[ui], now) <= 8000);
 			(void)authlimit_failures(tiny, ip, users[ui], now);

@@ -6,12 +6,17 @@
  * bytes inside a TLS session. Built by the scenarios that use it:
  *	gcc -O2 -o agclient agclient.c -lssl -lcrypto
  *
- * agclient [-P 1|2] [-S SRCIP] [-p SRCPORT] [-t|-s] [-H N | -g BYTES] [-T SECS] PORT
+ * agclient [-B BINDIP] [-P 1|2] [-S SRCIP] [-p SRCPORT] [-t|-s] [-H N | -g BYTES | -F N]
+ *          [-T SECS] PORT
+ *   -B IP    connect from this local address (127.0.0.0/8 on Linux needs no setup)
  *   -P 1|2   send a PROXY header (v1 text, v2 binary) naming SRCIP:SRCPORT as the client
  *   -t       implicit TLS (465); -s: plain EHLO + STARTTLS first (587)
  *   -H N     hold N sessions (banner read), print "held N", wait for stdin EOF, then
  *            NOOP each and print "served M"; exit 0 if all N answered 250
  *   -g BYTES send BYTES random bytes, read until the server closes (or -T), exit
+ *   -F N     flood: N connects as fast as they go, sending nothing (no TLS handshake), each
+ *            left open; print "flooded N", wait for stdin EOF, then print "open K" (those
+ *            the server has not closed) and close them all
  *   default  pipe: stdin lines (LF) go out with CRLF, server output to stdout; after stdin
  *            EOF, read until the server closes or -T seconds (default 10) pass
  */
@@ -24,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +43,7 @@ struct conn {
 	SSL *ssl;
 };
 
+static const char *opt_bind;
 static int opt_proxy, opt_tls, opt_starttls, opt_timeout = 10, opt_port;
 static const char *opt_src = "127.0.0.1";
 static int opt_srcport = 40000;
@@ -162,6 +169,19 @@ static int proxy_header(int fd, int port)
 	return write(fd, b, 16 + n) == (ssize_t)(16 + n) ? 0 : -1;
 }
 
+static int conn_bind(int fd)
+{
+	struct sockaddr_in sin;
+
+	if (opt_bind == NULL)
+		return 0;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	if (inet_pton(AF_INET, opt_bind, &sin.sin_addr) != 1)
+		return -1;
+	return bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+}
+
 static int conn_open(struct conn *c, int quiet)
 {
 	struct sockaddr_in sin;
@@ -173,7 +193,8 @@ static int conn_open(struct conn *c, int quiet)
 	sin.sin_port = htons((unsigned short)opt_port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+	if (c->fd < 0 || conn_bind(c->fd) < 0 ||
+	    connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		return -1;
 	if (opt_proxy && proxy_header(c->fd, opt_port) < 0)
 		return -1;
@@ -346,13 +367,60 @@ out:
 	return 0;
 }
 
+/* -F: connections that never say a word, as a flooder's do; bounded by n and by -T per connect. */
+static int run_flood(int n)
+{
+	struct rlimit rl;
+	int *fds = calloc((size_t)n, sizeof(int)), made = 0, open_ = 0, i;
+	char c;
+
+	if (fds == NULL)
+		return 2;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)n + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)n + 64 ? rl.rlim_max : (rlim_t)n + 64;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (i = 0; i < n; i++) {
+		struct conn conn;
+		int tls = opt_tls;
+
+		opt_tls = 0; /* connect only: the handshake is what the flooder never does */
+		if (conn_open(&conn, 1) == 0)
+			fds[made++] = conn.fd;
+		else if (conn.fd >= 0)
+			close(conn.fd);
+		opt_tls = tls;
+	}
+	printf("flooded %d\n", made);
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	for (i = 0; i < made; i++) {
+		char b;
+		ssize_t r = recv(fds[i], &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			open_++;
+		close(fds[i]);
+	}
+	printf("open %d\n", open_);
+	free(fds);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int opt, hold = 0;
+	int opt, hold = 0, flood = 0;
 	long garbage = -1;
 
-	while ((opt = getopt(argc, argv, "P:S:p:tsH:g:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "B:P:S:p:tsH:g:F:T:")) != -1) {
 		switch (opt) {
+		case 'B':
+			opt_bind = optarg;
+			break;
+		case 'F':
+			flood = atoi(optarg);
+			break;
 		case 'P':
 			opt_proxy = atoi(optarg);
 			break;
@@ -378,8 +446,8 @@ int main(int argc, char **argv)
 			opt_timeout = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: agclient [-P 1|2] [-S SRCIP] [-p SRCPORT] [-t|-s] "
-					"[-H N|-g BYTES] [-T SECS] PORT\n");
+			fprintf(stderr, "usage: agclient [-B BINDIP] [-P 1|2] [-S SRCIP] [-p SRCPORT] "
+					"[-t|-s] [-H N|-g BYTES|-F N] [-T SECS] PORT\n");
 			return 2;
 		}
 	}
@@ -392,6 +460,8 @@ int main(int argc, char **argv)
 		return 2;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* our throwaway test certificate */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (flood > 0)
+		return run_flood(flood);
 	if (hold > 0)
 		return run_hold(hold);
 	if (garbage >= 0)

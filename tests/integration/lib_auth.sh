@@ -76,8 +76,8 @@ ag_make_cert() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days "${AG_CERT_DAYS:-2}" \
 		-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
 		-keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || return 1
-	# The proxy re-reads the key on SIGHUP after dropping to `user` (nobody here):
-	# like a real install, the key is readable by that user's group.
+	# On SIGHUP the auth process (root) re-reads the key, so 0600 root would do
+	# (t_proxy_sighup_root_key); group-readable keys, as older installs have, work too.
 	chgrp nogroup "$dir/key.pem" && chmod 640 "$dir/key.pem"
 }
 

@@ -7,6 +7,12 @@
 #	ag_pid_rss_kb PID         VmRSS of a process, in kB
 #	ag_pid_fds PID            open descriptors of a process
 #	ag_audit_count FILE ERE   audit records (lines) matching ERE
+#	ag_pam_logger WORK        WORK/pamlog.sh logs "user rhost" per PAM conversation to
+#	                          WORK/pam.calls; prints the AG_PAM_PRE line that runs it
+#	ag_pam_calls WORK         PAM conversations so far
+#	agc_try_auth SRC USER PW  one session via a PROXY header naming SRC on 465, one AUTH
+#	                          PLAIN; prints the reply code (235, 535, 421, 454)
+#	ag_is WANT GOT            for ag_check: equal, or a diagnostic saying what came
 
 # agc_build WORK: gcc + libssl are what the proxy is built with anyway.
 agc_build() {
@@ -48,4 +54,28 @@ agc_message() {
 	ag_c_send "QUIT" 2>/dev/null || true
 	ag_c_close
 	return "$rc"
+}
+
+ag_pam_logger() {
+	# shellcheck disable=SC2016 # $PAM_USER and $PAM_RHOST are for the script, not for us
+	printf '#!/bin/sh\necho "$PAM_USER $PAM_RHOST" >>"%s/pam.calls"\n' "$1" >"$1/pamlog.sh"
+	chmod 755 "$1/pamlog.sh"
+	: >"$1/pam.calls"
+	chmod 666 "$1/pam.calls"
+	echo "auth optional pam_exec.so quiet $1/pamlog.sh"
+}
+
+ag_pam_calls() { wc -l <"$1/pam.calls"; }
+
+agc_try_auth() {
+	local out
+	out=$(printf 'EHLO c.example\nAUTH PLAIN %s\nQUIT\n' "$(ag_auth_plain "$2" "$3")" |
+		timeout 60 "$AGC" -T 20 -P 1 -S "$1" -t "$AG_SMTPS" 2>/dev/null || true)
+	grep -oE '^(235|535|421|454)' <<<"$out" | head -n 1
+}
+
+ag_is() {
+	[ "$1" = "$2" ] && return 0
+	diag "expected $1, got '${2:-nothing}'"
+	return 1
 }

@@ -173,7 +173,7 @@ if [ -f "$ref" ]; then
 		key != "" {
 			l = $0
 			sub(/^\.[A-Z]+ ?/, "", l)
-			gsub(/\\-/, "-", l); gsub(/\\f[RPBI]/, "", l); gsub(/"/, "", l)
+			gsub(/\\-/, "-", l); gsub(/\\:/, "", l); gsub(/\\f[RPBI]/, "", l); gsub(/"/, "", l)
 			text = text " " l
 		}
 		function flush() { if (key != "") print sec " " key "\t" text; key = "" }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_proxy_auth_limit: failed logins count across sessions, per client address (IPv6 per /64) and per
-# user; over auth_fail_limit the client gets 421 4.7.0 and PAM is not even asked.
+# user; over auth_fail_limit the address gets 421 4.7.0, over auth_user_fail_limit the user is
+# locked out (454 4.7.0) from networks she has not logged in from; PAM is not even asked.
 # Distinct client addresses come from PROXY headers (proxy_protocol = yes), all over loopback.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
@@ -16,31 +17,16 @@ trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 agc_build "$work" || skip_all "cannot build the test client (gcc, libssl-dev)"
 
 # Every PAM conversation leaves a line "user rhost": what PAM was asked, and for whom.
-cat >"$work/pamlog.sh" <<EOF
-#!/bin/sh
-echo "\$PAM_USER \$PAM_RHOST" >>"$work/pam.calls"
-EOF
-chmod 755 "$work/pamlog.sh"
-: >"$work/pam.calls"
-chmod 666 "$work/pam.calls"
-AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" must "proxy up: auth_fail_limit = 3, trusted_networks = 192.0.2.128/25" -- ag_world_start "$work" \
-	proxy.proxy_protocol=yes proxy.auth_fail_limit=3 proxy.auth_fail_window=600 \
-	policy.trusted_networks=192.0.2.128/25
+pampre=$(ag_pam_logger "$work")
+AG_PAM_PRE=$pampre must "proxy up: auth_fail_limit = auth_user_fail_limit = 3, trusted_networks = 192.0.2.128/25" -- \
+	ag_world_start "$work" \
+	proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32 proxy.auth_fail_limit=3 \
+	proxy.auth_user_fail_limit=3 proxy.auth_fail_window=600 policy.trusted_networks=192.0.2.128/25
 audit=$work/audit.jsonl
 
-# try SRC USER PASSWORD: one session, one AUTH PLAIN; prints the AUTH reply code.
-try() {
-	local out
-	out=$(printf 'EHLO c.example\nAUTH PLAIN %s\nQUIT\n' "$(ag_auth_plain "$2" "$3")" |
-		timeout 60 "$AGC" -T 20 -P 1 -S "$1" -t "$AG_SMTPS" 2>/dev/null || true)
-	grep -oE '^(235|535|421|454)' <<<"$out" | head -n 1
-}
-is() { # is WANT GOT: for ag_check, with what we got in the log
-	[ "$1" = "$2" ] && return 0
-	diag "expected $1, got '${2:-nothing}'"
-	return 1
-}
-pam_calls() { wc -l <"$work/pam.calls"; }
+try() { agc_try_auth "$@"; }
+is() { ag_is "$@"; }
+pam_calls() { ag_pam_calls "$work"; }
 
 # --- per address: three wrong logins (three users) from 192.0.2.10, then the right one
 ag_check "192.0.2.10: wrong password for u1: 535" -- is 535 "$(try 192.0.2.10 u1 nope)"
@@ -53,20 +39,24 @@ n=$(pam_calls)
 ag_check "192.0.2.10, right password: 421 4.7.0 all the same" -- \
 	is 421 "$(try 192.0.2.10 "$AG_USER" "$AG_PASS")"
 ag_check "and PAM was not asked" -- test "$(pam_calls)" -eq "$n"
-ag_check "the audit log says: auth, reject, too many failures" -- \
-	grep -q '"client_ip":"192.0.2.10".*"event":"auth","action":"reject","reason":"too many failures"' "$audit"
+ag_check "the audit log says: auth, reject, too many failures (auth_fail_limit)" -- \
+	grep -q '"client_ip":"192.0.2.10".*"event":"auth","action":"reject","reason":"too many failures (auth_fail_limit)"' "$audit"
 ag_check "192.0.2.11 is not affected: 235" -- is 235 "$(try 192.0.2.11 "$AG_USER" "$AG_PASS")"
 
-# --- per user: bob fails once from each of three addresses
+# --- per user (smart lockout): bob fails once from each of three addresses; he has never
+# logged in, so every network is a stranger's and he is locked out (454) from all of them
 ag_check "bob, wrong, from 192.0.2.21: 535" -- is 535 "$(try 192.0.2.21 "$AG_USER2" bad1)"
 ag_check "bob, wrong, from 192.0.2.22: 535" -- is 535 "$(try 192.0.2.22 "$AG_USER2" bad2)"
-ag_check "bob, wrong, from 192.0.2.23: 421" -- is 421 "$(try 192.0.2.23 "$AG_USER2" bad3)"
+ag_check "bob, wrong, from 192.0.2.23: 535 (a checked password is answered as such)" -- \
+	is 535 "$(try 192.0.2.23 "$AG_USER2" bad3)"
 n=$(pam_calls)
-ag_check "bob, right password, from a fresh 192.0.2.24: 421" -- \
-	is 421 "$(try 192.0.2.24 "$AG_USER2" "$AG_PASS2")"
-ag_check "bob@authgate.test is the same login (normalised): 421" -- \
-	is 421 "$(try 192.0.2.25 "$AG_USER2@authgate.test" "$AG_PASS2")"
-ag_check "PAM was not asked for the blocked user" -- test "$(pam_calls)" -eq "$n"
+ag_check "bob, right password, from a fresh 192.0.2.24: 454 (locked out)" -- \
+	is 454 "$(try 192.0.2.24 "$AG_USER2" "$AG_PASS2")"
+ag_check "bob@authgate.test is the same login (normalised): 454" -- \
+	is 454 "$(try 192.0.2.25 "$AG_USER2@authgate.test" "$AG_PASS2")"
+ag_check "PAM was not asked for the locked-out user" -- test "$(pam_calls)" -eq "$n"
+ag_check "the audit log names the rule" -- \
+	grep -q '"client_ip":"192.0.2.24".*"event":"auth","action":"tempfail","reason":"locked out from unfamiliar networks (auth_user_fail_limit)"' "$audit"
 ag_check "alice from 192.0.2.24 still logs in: 235" -- \
 	is 235 "$(try 192.0.2.24 "$AG_USER" "$AG_PASS")"
 
@@ -78,14 +68,6 @@ ag_check "2001:db8:1::99 (same /64), right password: 421" -- \
 	is 421 "$(try 2001:db8:1::99 "$AG_USER" "$AG_PASS")"
 ag_check "2001:db8:2::1 (another /64): 235" -- is 235 "$(try 2001:db8:2::1 "$AG_USER" "$AG_PASS")"
 
-# --- a success clears the user's count (not the address's)
-ag_check "alice wrong from 192.0.2.40: 535" -- is 535 "$(try 192.0.2.40 "$AG_USER" w1)"
-ag_check "alice wrong from 192.0.2.41: 535" -- is 535 "$(try 192.0.2.41 "$AG_USER" w2)"
-ag_check "alice right from 192.0.2.42: 235" -- is 235 "$(try 192.0.2.42 "$AG_USER" "$AG_PASS")"
-ag_check "alice wrong from 192.0.2.43: 535 (her count started over)" -- \
-	is 535 "$(try 192.0.2.43 "$AG_USER" w3)"
-ag_check "alice right from 192.0.2.44: 235" -- is 235 "$(try 192.0.2.44 "$AG_USER" "$AG_PASS")"
-
 # --- a trusted network (webmail) speaks for many users: its address is not counted
 for u in t1 t2 t3 t4; do
 	r=$(try 192.0.2.200 "$u" nope)
@@ -93,6 +75,17 @@ for u in t1 t2 t3 t4; do
 done
 ag_check "trusted 192.0.2.200, alice right: 235" -- \
 	is 235 "$(try 192.0.2.200 "$AG_USER" "$AG_PASS")"
+
+# --- a success makes the network familiar; it clears no count
+ag_check "alice wrong from 192.0.2.40: 535" -- is 535 "$(try 192.0.2.40 "$AG_USER" w1)"
+ag_check "alice wrong from 192.0.2.41: 535" -- is 535 "$(try 192.0.2.41 "$AG_USER" w2)"
+ag_check "alice right from 192.0.2.42: 235" -- is 235 "$(try 192.0.2.42 "$AG_USER" "$AG_PASS")"
+ag_check "alice wrong from 192.0.2.43: 535 (her third failure: her count was not cleared)" -- \
+	is 535 "$(try 192.0.2.43 "$AG_USER" w3)"
+ag_check "alice right from 192.0.2.44 (never used): 454" -- \
+	is 454 "$(try 192.0.2.44 "$AG_USER" "$AG_PASS")"
+ag_check "alice right from 192.0.2.42 (familiar now): 235" -- \
+	is 235 "$(try 192.0.2.42 "$AG_USER" "$AG_PASS")"
 
 # --- within one session: a growing pause before each 535, then 421 and the door closes
 agc_open -P 1 -S 192.0.2.60 -t "$AG_SMTPS"

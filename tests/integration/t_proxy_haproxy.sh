@@ -29,12 +29,12 @@ cleanup() {
 trap cleanup EXIT
 
 # Instance A (receives PROXY v2) and instance B (v1): same PAM service, same Postfix.
-must "instance A up (proxy_protocol = yes)" -- ag_world_start "$work" proxy.proxy_protocol=yes
+must "instance A up (proxy_protocol = yes)" -- ag_world_start "$work" proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32
 ag_postfix_set "$AG_PF" smtpd_client_port_logging=yes && ag_postfix_reload "$AG_PF"
 mkdir -p "$work/b"
 b465=$(free_port) b587=$(free_port)
 ag_proxy_conf "$work/b/authgate.conf" "$b465" "$b587" "127.0.0.1:$AG_PFPORT" "$AG_PAM" \
-	"$work/certs" proxy.proxy_protocol=yes
+	"$work/certs" proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32
 "$AG_BUILDDIR/proxy/authgate-proxy" -f -c "$work/b/authgate.conf" >"$work/b/proxy.log" 2>&1 &
 pid2=$!
 ag_check "instance B up" -- wait_port "$b587" 10

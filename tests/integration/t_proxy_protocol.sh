@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_proxy_protocol: behind a load balancer (proxy_protocol = yes) the client named by the PROXY
 # v1/v2 header is the one that counts: audit, limits, XCLIENT ADDR/PORT, Received; no header or a
-# bad one closes the connection, on 465 before any TLS byte.
+# bad one closes the connection, on 465 before any TLS byte; so does a header from an address
+# outside proxy_protocol_from.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 . "$AG_SRCDIR/tests/integration/lib.sh"
@@ -15,7 +16,7 @@ work=$(mktemp -d /tmp/ag-pxproto-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 agc_build "$work" || skip_all "cannot build the test client (gcc, libssl-dev)"
 
-must "proxy up with proxy_protocol = yes" -- ag_world_start "$work" proxy.proxy_protocol=yes proxy.max_connections_per_ip=2
+must "proxy up with proxy_protocol = yes" -- ag_world_start "$work" proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32 proxy.max_connections_per_ip=2
 # Postfix logs the client port too: XCLIENT PORT must be the client's, not the balancer's.
 # It takes XCLIENT ADDR=IPV6:... only with IPv6 among its inet_protocols (else "501 Bad ADDR
 # syntax", and the proxy answers 451): a real backend needs that for IPv6 clients as well.
@@ -92,6 +93,25 @@ ag_check "each refusal is logged (5 new lines, saw $((after - before)))" -- \
 	test $((after - before)) -ge 5
 ag_check "the log says why (timeout, malformed)" -- \
 	grep -q 'PROXY header from \[127\.0\.0\.1\]: none received in time' "$AG_PROXY_LOG"
+
+# --- a header from outside proxy_protocol_from (127.0.0.1/32): 127.0.0.2 may not name a client
+from_outside() { # from_outside PORT AGCLIENT-ARGS...: nothing said, connection closed
+	local out port=$1
+	shift
+	out=$(printf 'EHLO outside.example\nQUIT\n' | agc_session -B 127.0.0.2 "$@" "$port")
+	[ -z "$out" ] && return 0
+	diag "got: $out"
+	return 1
+}
+ag_check "587: a v1 header from 127.0.0.2 (not in proxy_protocol_from) is refused" -- \
+	from_outside "$AG_SUB" -P 1 -S 192.0.2.99
+ag_check "465: a v2 header from 127.0.0.2 is refused" -- from_outside "$AG_SMTPS" -P 2 -S 192.0.2.98
+ag_check "the refusals are logged with the address" -- wait_for 5 \
+	grep -q 'connection from \[127\.0\.0\.2\] refused: not in proxy_protocol_from' "$AG_PROXY_LOG"
+ag_check "the claimed clients never reach the audit log" -- \
+	ag_not grep -Eq '"client_ip":"192\.0\.2\.9[89]"' "$audit"
+ag_check "127.0.0.1 (listed) is still served" -- \
+	agc_message pp-after-outside -P 1 -S 192.0.2.97 -t "$AG_SMTPS"
 
 # --- max_connections_per_ip = 2 counts the client from the header, not the balancer
 sess() { # sess SRC N: a session from SRC held open in the background

@@ -122,11 +122,13 @@ ini_pairs() {
 	     /^[a-z_]+ *=/ { k = $1; sub(/^[^=]*= */, ""); sub(/ *;.*$/, ""); print sec "." k "=" $0 }'
 }
 mapfile -t pairs1 < <(readme_block scaling-authgate.conf |
-	sed -e "s/10\.1\.0\.11:465/127.0.0.1:$p1s/; s/10\.1\.0\.11:587/127.0.0.1:$p1u/" | ini_pairs)
+	sed -e "s/10\.1\.0\.11:465/127.0.0.1:$p1s/; s/10\.1\.0\.11:587/127.0.0.1:$p1u/" \
+		-e "s|10\.1\.0\.5/32|127.0.0.1/32|" | ini_pairs)
 mapfile -t pairs2 < <(readme_block scaling-authgate.conf |
-	sed -e "s/10\.1\.0\.11:465/127.0.0.1:$p2s/; s/10\.1\.0\.11:587/127.0.0.1:$p2u/" | ini_pairs)
-ag_check "the README's lines: audit_log, two listeners, proxy_protocol (${pairs1[*]})" -- \
-	test "${#pairs1[@]}" -eq 4
+	sed -e "s/10\.1\.0\.11:465/127.0.0.1:$p2s/; s/10\.1\.0\.11:587/127.0.0.1:$p2u/" \
+		-e "s|10\.1\.0\.5/32|127.0.0.1/32|" | ini_pairs)
+ag_check "the README's lines: audit_log, two listeners, proxy_protocol(_from) (${pairs1[*]})" -- \
+	test "${#pairs1[@]}" -eq 5
 common=(proxy.login_domains=example.ac.uk policy.local_domains=example.ac.uk
 	policy.sender_login=strict "milter.socket=inet:$mport@127.0.0.1")
 for i in 1 2; do
