@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# t_sendmail_milter: authgate-milter in a real Sendmail 8.17 (lib_sendmail.sh), as the Postfix
+# scenarios do it in Postfix: unauthenticated relaying refused (mandatory) and tagged
+# (voluntary), a trusted network exempt, a protected list refused unauthenticated and routed
+# to the hub after real SMTP AUTH (Cyrus SASL) by exactly what `authgate-milter -T sendmail`
+# prints, a forged Authentication-Results removed, MAIL FROM's AUTH= parameter worth nothing,
+# and audit records carrying Sendmail's queue id.
+# Clients: 127.0.0.1 is the Internet, 127.0.0.3 the trusted network; the hub is
+# exhub.example.ac.uk = 127.0.0.2 in Sendmail's /etc/hosts (its own mount namespace).
+set -euo pipefail
+. "$AG_SRCDIR/tests/integration/tap.sh"
+. "$AG_SRCDIR/tests/integration/lib.sh"
+. "$AG_SRCDIR/tests/integration/lib_sendmail.sh"
+
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, smtp-sink as postfix)"
+for c in swaks smtp-sink m4 rsyslogd unshare saslpasswd2 python3 flock; do
+	command -v "$c" >/dev/null || skip_all "$c not installed"
+done
+[ -x "$AG_BUILDDIR/milter/authgate-milter" ] || skip_all "milter/authgate-milter not built"
+unshare -m -u --propagation private true 2>/dev/null || skip_all "cannot make namespaces here"
+
+work=$(mktemp -d /tmp/ag-sendmail-XXXXXX)
+cleanup() {
+	if [ "${TAP_FAILED:-0}" -gt 0 ]; then
+		for f in "$work"/sm/maillog "$work"/milter/milter.log; do
+			[ -s "$f" ] || continue
+			diag "$f (last 30 lines):"
+			tail -n 30 "$f" | sed 's/^/#   /'
+		done
+	fi
+	ag_cleanup_all
+	rm -rf "$work"
+}
+trap cleanup EXIT
+sm=$work/sm sink=$work/sink hub=$work/hub milter=$work/milter
+rport=$(ag_free_port) mport=$(ag_free_port) smport=$(ag_free_port)
+mkdir -p "$milter"
+must "sink on 127.0.0.1:$rport" -- ag_sink_start "$sink" "$rport"
+must "hub sink on 127.0.0.2:$rport" -- ag_sink_start "$hub" "$rport" "$AG_SENDMAIL_HUB_ADDR"
+conf=$milter/ag.conf
+lists="staff-all@example.ac.uk, students-*@example.ac.uk"
+milter_conf() { # milter_conf PHASE
+	ag_milter_conf "$conf" socket="inet:$mport@127.0.0.1" phase="$1" \
+		mandatory_from=2099-01-15T00:00:00Z trusted_networks=127.0.0.3/32 \
+		hub=exhub.example.ac.uk:25 protected="$lists"
+}
+milter_conf mandatory
+must "authgate-milter starts (mandatory)" -- ag_milter_start "$milter" "$conf" "$mport"
+
+# --- the routes exactly as -T sendmail prints them (paths to the test's directory)
+routes=$("$AG_BUILDDIR/milter/authgate-milter" -c "$conf" -T sendmail)
+sed -n '/^# 2\. /,/^# 3\. /{/^#      /s/^#      //p}' <<<"$routes" |
+	sed "s|/etc/mail/|$sm/|g" >"$work/routes.mc"
+check "-T sendmail gives sendmail.mc lines" -- grep -q ldap_routing "$work/routes.mc"
+must "sendmail.cf built with m4 from sendmail-cf" -- \
+	ag_sendmail_prepare "$sm" "$smport" "$rport" "$mport" exhub.example.ac.uk "$work/routes.mc"
+must "the address lines made into a map (makemap -C)" -- eval \
+	'grep -v "^#" <<<"$routes" | grep -v "^\$" | ag_sendmail_makemap "$sm" authgate_lists'
+must "SASL user alice" -- ag_sendmail_sasl_user "$sm" alice 'Alice pw 1'
+t0=$(date +%s.%N)
+must "sendmail runs on 127.0.0.1:$smport" -- ag_sendmail_run "$sm" "$smport"
+diag "sendmail listening after $(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo '?') s"
+version=$(ag_sendmail_version "$sm")
+check "Sendmail 8.17, built with MILTER and SASLv2" -- eval \
+	'grep -q "^Version 8\.17" <<<"$version" && grep -qw MILTER <<<"$version" && grep -qw SASLv2 <<<"$version"'
+
+sw() { # sw ARGS...: swaks against sendmail; transcript out
+	timeout 60 swaks --server 127.0.0.1 --port "$smport" --timeout 30 --helo client.example.org "$@" 2>&1 || true
+}
+has() { grep -Eq -- "$1" <<<"$2" || { diag "no line /$1/ in:"; sed 's/^/#   /' <<<"$2" | tail -n 20; return 1; }; }
+
+# --- mandatory
+out=$(sw --from someone@example.org --to friend@example.net)
+check "unauthenticated relay: 530 5.7.0" -- has '^<\*\* +530 5\.7\.0 Authentication required' "$out"
+out=$(sw --from someone@example.org --to staff-all@example.ac.uk)
+check "unauthenticated, to a protected list: 550 5.7.1" -- has '^<\*\* +550 5\.7\.1' "$out"
+# MAIL FROM:<x> AUTH=<alice@...> reaches the milter as {auth_author}: it is no identity.
+out=$(timeout 30 python3 - "$smport" <<'PY' 2>&1 || true
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20)
+s.ehlo("client.example.org")
+print(s.mail("alice@example.ac.uk", ["AUTH=<alice@example.ac.uk>"]))
+print(s.rcpt("friend@example.net"))
+s.quit()
+PY
+)
+check "MAIL FROM ... AUTH=<alice> without SMTP AUTH: still 530" -- has "^\(530, b'5\.7\.0" "$out"
+out=$(sw --local-interface 127.0.0.3 --from someone@example.org --to friend@example.net \
+	--header 'Subject: trusted')
+check "trusted network (127.0.0.3): accepted" -- has '^<- +250 .*queued as|^<- +250 2\.0\.0 .*Message accepted' "$out"
+out=$(sw --from alice@example.ac.uk --to friend@example.net --auth PLAIN --auth-user alice \
+	--auth-password 'Alice pw 1' --header 'Subject: sasl relay')
+check "SMTP AUTH (Cyrus SASL) alice: relay accepted" -- has '^<~? *2?[- ]*235|^<- +235 ' "$out"
+check "... and the message too" -- has '^<- +250 2\.0\.0' "$out"
+qid_auth=$(sed -n 's/^<- *250 2\.0\.0 \([0-9A-Za-z]*\) Message accepted.*/\1/p' <<<"$out" | tail -n 1)
+out=$(sw --from alice@example.ac.uk --to staff-all@example.ac.uk --auth PLAIN --auth-user alice \
+	--auth-password 'Alice pw 1' --header 'Subject: to the list')
+check "authenticated, to staff-all@: accepted" -- has '^<- +250 2\.0\.0' "$out"
+out=$(sw --from alice@example.ac.uk --to students-2026@example.ac.uk --auth PLAIN \
+	--auth-user alice --auth-password 'Alice pw 1' --header 'Subject: to the students')
+check "authenticated, to students-2026@: accepted" -- has '^<- +250 2\.0\.0' "$out"
+out=$(sw --from someone@example.org --to someone@example.ac.uk --header 'Subject: forged' \
+	--add-header 'Authentication-Results: mx.example.ac.uk; auth=pass smtp.auth=rector' \
+	--add-header 'Authentication-Results: mx.google.com; dkim=pass header.d=example.org')
+check "unauthenticated, local recipient, with a forged Authentication-Results: accepted" -- \
+	has '^<- +250 2\.0\.0' "$out"
+
+check "hub sink: both list messages" -- ag_wait_delivered "$hub" 2 30
+check "relay sink: trusted, SASL relay and inbound" -- ag_wait_delivered "$sink" 3 30
+check "the lists went to the hub, nothing else did" -- eval \
+	'[ "$(ag_sink_grep "$hub" "^Subject: to the" -c -h | paste -sd+ | bc)" -eq 2 ] &&
+	 ! ag_sink_grep "$hub" "^Subject: (trusted|sasl relay|forged)" -q'
+check "the hub got them as addressed (staff-all@, students-2026@)" -- eval \
+	'ag_sink_grep "$hub" "^X-Rcpt-Args: <staff-all@example.ac.uk>" -q &&
+	 ag_sink_grep "$hub" "^X-Rcpt-Args: <students-2026@example.ac.uk>" -q'
+check "SASL relay: Authentication-Results smtp.auth=alice added" -- \
+	ag_sink_grep "$sink" '^Authentication-Results: mx\.example\.ac\.uk; auth=pass smtp\.auth=alice' -q
+check "forged Authentication-Results removed" -- eval '! ag_sink_grep "$sink" "smtp\.auth=rector" -q'
+check "another server's Authentication-Results kept" -- ag_sink_grep "$sink" 'mx\.google\.com; dkim=pass' -q
+check "trusted: no warning header" -- eval '! ag_sink_grep "$sink" "^X-Authgate-Warning" -q'
+
+# --- audit records with Sendmail's queue ids
+audit=$milter/audit.jsonl
+check "Sendmail's queue id for the SASL relay ($qid_auth)" -- test -n "$qid_auth"
+check "audit: that message, auth_user alice, Sendmail's queue id" -- \
+	grep -q "\"queue_id\":\"$qid_auth\".*\"auth_user\":\"alice\"\|\"auth_user\":\"alice\".*\"queue_id\":\"$qid_auth\"" "$audit"
+check "Sendmail logged that queue id with the milter" -- grep -q "$qid_auth: " "$sm/maillog"
+qid_rej=$(grep '"action":"reject"' "$audit" | grep -o '"queue_id":"[^"]*"' | head -n 1 | cut -d'"' -f4)
+check "audit: the refused relay has a Sendmail queue id (${qid_rej:-none}) that Sendmail logged" -- \
+	eval '[ -n "$qid_rej" ] && grep -q "$qid_rej: .*[Mm]ilter" "$sm/maillog"'
+
+# --- voluntary: tagged, not refused
+milter_conf voluntary
+must "milter reloaded into voluntary" -- ag_milter_reload "$milter"
+out=$(sw --from someone@example.org --to friend@example.net --header 'Subject: voluntary relay')
+check "voluntary: unauthenticated relay accepted" -- has '^<- +250 2\.0\.0' "$out"
+check "... and tagged X-Authgate-Warning" -- wait_for 30 ag_sink_grep "$sink" '^X-Authgate-Warning: unauthenticated relay' -q
+check "audit: tag record" -- grep -q '"action":"tag".*"phase":"voluntary"' "$audit"
+tap_done
