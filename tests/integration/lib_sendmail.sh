@@ -254,3 +254,44 @@ ag_sendmail_queue_id() {
 
 # ag_sendmail_wait_log DIR REGEX SECONDS: until the log has a line matching REGEX.
 ag_sendmail_wait_log() { wait_for "$3" grep -qE -- "$2" "$1/maillog"; }
+
+# ag_sendmail_require: skip the scenario (skip_all) when this machine cannot run Sendmail here.
+ag_sendmail_require() {
+	local c
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, PAM, smtp-sink as postfix)"
+	for c in swaks smtp-sink m4 rsyslogd unshare saslpasswd2 flock python3; do
+		command -v "$c" >/dev/null || skip_all "$c not installed"
+	done
+	unshare -m -u --propagation private true 2>/dev/null || skip_all "cannot make namespaces here"
+}
+
+# ag_sendmail_routes DIR CONF: the protected-list routes exactly as `authgate-milter -c CONF
+# -T sendmail` prints them, with /etc/mail/ -> DIR/: the sendmail.mc lines of its step 2
+# into DIR.routes.mc (for ag_sendmail_prepare), the address lines of step 1 into the hash
+# map DIR/authgate_lists.db once the .cf exists (ag_sendmail_routes_map DIR).
+ag_sendmail_routes() {
+	local dir=$1 conf=$2 routes
+	routes=$("${AG_BUILDDIR:?}/milter/authgate-milter" -c "$conf" -T sendmail) || return 1
+	sed -n '/^# 2\. /,/^# 3\. /{/^#      /s/^#      //p}' <<<"$routes" |
+		sed "s|/etc/mail/|$dir/|g" >"$dir.routes.mc"
+	grep -v '^#' <<<"$routes" | grep -v '^$' >"$dir.routes.map" || true
+	grep -q ldap_routing "$dir.routes.mc"
+}
+ag_sendmail_routes_map() { ag_sendmail_makemap "$1" authgate_lists <"$1.routes.map"; }
+
+# ag_sendmail_diag FILE...: the last lines of each log, as TAP diagnostics.
+ag_sendmail_diag() {
+	local f
+	for f in "$@"; do
+		[ -s "$f" ] || continue
+		diag "$f (last 30 lines):"
+		tail -n 30 "$f" | sed 's/^/#   /'
+	done
+}
+
+# ag_sink_total DIR REGEX: lines matching REGEX across the sink's messages.
+ag_sink_total() {
+	local n
+	n=$(ag_sink_grep "$1" "$2" -c -h | paste -sd+) || n=0
+	echo $((${n:-0}))
+}
