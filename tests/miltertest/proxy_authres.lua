@@ -19,43 +19,29 @@ if mt.eom_check(conn, MT_HDRDELETE) or mt.eom_check(conn, MT_HDRINSERT) then
 end
 mt.disconnect(conn)
 
--- From the proxy without the header: unauthenticated, the relay is refused at end of message.
-conn = ag_connect(sock_mandatory, PROXY)
-ag_mail(conn, "<jdoe@example.ac.uk>", nil, "MT0102")
-expect(conn, SMFIR_CONTINUE, "MAIL FROM from the proxy")
-ag_rcpt(conn, "<friend@example.net>")
-expect(conn, SMFIR_CONTINUE, "RCPT TO, deferred")
-check(mt.header(conn, "Subject", "no header"), "header")
-expect(conn, SMFIR_CONTINUE, "header")
-check(mt.eom(conn), "eom")
-expect(conn, SMFIR_REPLYCODE, "end of message without the proxy's header: refused")
-mt.disconnect(conn)
-
--- From the proxy, the header names jdoe but the sender is someone else's: refused (strict).
-conn = ag_connect(sock_mandatory, PROXY)
-ag_mail(conn, "<rector@example.ac.uk>", nil, "MT0103")
-expect(conn, SMFIR_CONTINUE, "MAIL FROM another user's address")
-ag_rcpt(conn, "<friend@example.net>")
-expect(conn, SMFIR_CONTINUE, "RCPT TO, deferred")
-check(mt.header(conn, "Authentication-Results", OURS), "header")
-expect(conn, SMFIR_CONTINUE, "header")
-check(mt.eom(conn), "eom")
-expect(conn, SMFIR_REPLYCODE, "sender not owned by the header's login: refused")
-mt.disconnect(conn)
-
--- Two headers of ours from the proxy: neither counts, both go, the relay is refused.
-conn = ag_connect(sock_mandatory, PROXY)
-ag_mail(conn, "<jdoe@example.ac.uk>", nil, "MT0104")
-expect(conn, SMFIR_CONTINUE, "MAIL FROM")
-ag_rcpt(conn, "<friend@example.net>")
-expect(conn, SMFIR_CONTINUE, "RCPT TO, deferred")
-for _, v in ipairs({ OURS, AUTHSERV .. "; auth=pass smtp.auth=rector" }) do
-	check(mt.header(conn, "Authentication-Results", v), "header")
-	expect(conn, SMFIR_CONTINUE, "header")
+-- From the proxy, a relay whose end of message is refused: MAIL and RCPT wait, EOM refuses.
+local function refused_at_eom(from, qid, headers, what)
+	local c = ag_connect(sock_mandatory, PROXY)
+	ag_mail(c, from, nil, qid)
+	expect(c, SMFIR_CONTINUE, what .. ": MAIL FROM")
+	ag_rcpt(c, "<friend@example.net>")
+	expect(c, SMFIR_CONTINUE, what .. ": RCPT TO, deferred")
+	for _, h in ipairs(headers) do
+		check(mt.header(c, h[1], h[2]), "header")
+		expect(c, SMFIR_CONTINUE, "header")
+	end
+	check(mt.eom(c), "eom")
+	expect(c, SMFIR_REPLYCODE, what .. ": refused at end of message")
+	mt.disconnect(c)
 end
-check(mt.eom(conn), "eom")
-expect(conn, SMFIR_REPLYCODE, "two logins in our headers: refused")
-mt.disconnect(conn)
+refused_at_eom("<jdoe@example.ac.uk>", "MT0102", { { "Subject", "no header" } },
+	"without the proxy's header")
+refused_at_eom("<rector@example.ac.uk>", "MT0103", { { "Authentication-Results", OURS } },
+	"sender not owned by the header's login")
+refused_at_eom("<jdoe@example.ac.uk>", "MT0104", {
+	{ "Authentication-Results", OURS },
+	{ "Authentication-Results", AUTHSERV .. "; auth=pass smtp.auth=rector" },
+}, "two logins in our headers")
 
 -- The same header from a client that is not the proxy: the relay is refused at RCPT,
 -- and to a local address the header is removed.
