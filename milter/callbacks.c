@@ -47,9 +47,9 @@ struct cb_message {
 	 * after RCPT, so the MAIL and RCPT decisions wait for the end of the message.
 	 */
 	bool deferred;
-	char *ar_user;	       /* login named by the one header of ours that is well-formed */
+	char *ar_user;		/* login named by the one header of ours that is well-formed */
 	unsigned ar_user_index; /* its 1-based index among the Authentication-Results */
-	bool ar_ambiguous;     /* more than one such header: none counts */
+	bool ar_ambiguous;	/* more than one such header: none counts */
 };
 
 /*
@@ -277,7 +277,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	struct cb_conn *c;
 	unsigned long n;
 
-	(void)hostname; /* the client's claim about itself decides nothing */
+	(void)hostname;	       /* the client's claim about itself decides nothing */
 	c = smfi_getpriv(ctx); /* from the negotiation; a second connect starts afresh */
 	if (c == NULL || c->entered) {
 		bool nr_hdr = c != NULL && c->nr_hdr;
@@ -636,8 +636,7 @@ static sfsistat cb_decide_deferred(SMFICTX *ctx, struct cb_conn *c)
 	struct ag_decision d;
 	size_t i;
 
-	user = policy_identity(c->cfg, c->has_client ? &c->client : NULL, m->auth_user,
-			       m->ar_user);
+	user = policy_identity(c->cfg, c->has_client ? &c->client : NULL, m->auth_user, m->ar_user);
 	if (user != NULL && user != m->auth_user) {
 		m->auth_user = strdup(user);
 		if (m->auth_user == NULL)

@@ -201,7 +201,9 @@ static int routes_sendmail(const struct ag_config *c, FILE *out, const char **wh
 	fprintf(out, "#      Kauthgate_lists sequence authgate_hash");
 	for (i = 1; i <= nre; i++)
 		fprintf(out, " authgate_re%zu", i);
-	fprintf(out, "\n#      FEATURE(`ldap_routing', `sequence authgate_lists', `null', `passthru')\n");
+	fprintf(
+	    out,
+	    "\n#      FEATURE(`ldap_routing', `sequence authgate_lists', `null', `passthru')\n");
 	for (i = 0; i < c->protected_lists.n; i++) {
 		const char *at = strrchr(c->protected_lists.v[i], '@');
 

@@ -77,8 +77,9 @@ static struct ag_config *load_with(const struct variant *v, const char *extra)
 
 	n = snprintf(text, sizeof(text), conf_head, v->login_domains, v->phase, v->mandatory_from,
 		     v->local_domains, v->sender_login, v->help_url);
-	m = n < 0 || (size_t)n >= sizeof(text) ? -1
-					       : snprintf(text + n, sizeof(text) - (size_t)n, "%s", extra);
+	m = n < 0 || (size_t)n >= sizeof(text)
+		? -1
+		: snprintf(text + n, sizeof(text) - (size_t)n, "%s", extra);
 	if (m < 0 || (size_t)(n + m) >= sizeof(text)) {
 		printf("Bail out! config text too long\n");
 		exit(1);
@@ -226,10 +227,12 @@ static void test_clients_domains(const struct ag_config *c)
 	config_unref(wild);
 }
 
-/* Sendmail behind the proxy: our own Authentication-Results names the login from proxy_addresses only. */
+/* Sendmail behind the proxy: our own Authentication-Results names the login from proxy_addresses
+ * only. */
 static void test_identity(const struct ag_config *plain)
 {
-	struct ag_config *c = load_with(&sample, "proxy_addresses = 10.1.0.11/32, 2001:db8::11/128\n");
+	struct ag_config *c =
+	    load_with(&sample, "proxy_addresses = 10.1.0.11/32, 2001:db8::11/128\n");
 	struct ag_ip proxy = ip("10.1.0.11"), proxy6 = ip("2001:db8::11"), other = ip("10.1.0.12");
 	const char *r;
 
@@ -242,7 +245,8 @@ static void test_identity(const struct ag_config *plain)
 	ok(r != NULL && strcmp(r, "jdoe") == 0, "from the proxy, the header's login counts");
 	r = policy_identity(c, &proxy, "svc", "jdoe");
 	ok(r != NULL && strcmp(r, "svc") == 0, "what the MTA authenticated wins over the header");
-	ok(policy_identity(c, &other, NULL, "jdoe") == NULL, "from elsewhere, the header is nothing");
+	ok(policy_identity(c, &other, NULL, "jdoe") == NULL,
+	   "from elsewhere, the header is nothing");
 	ok(policy_identity(c, NULL, NULL, "jdoe") == NULL, "from an unknown client, nothing");
 	ok(policy_identity(plain, &proxy, NULL, "jdoe") == NULL,
 	   "without proxy_addresses, the header is nothing");
