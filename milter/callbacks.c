@@ -452,6 +452,9 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		return cb_reply(ctx, c, d.reply);
 	}
 	if (c->msg.deferred) {
+		/* Every recipient kept is one decided at the end: none may go unrecorded. */
+		if (c->msg.nrcpts >= CB_MAX_RCPTS)
+			return cb_tempfail(c, "too many recipients to decide at end of message");
 		if (cb_rcpt_remember(&c->msg, addr.addr) < 0)
 			return cb_tempfail(c, "out of memory at RCPT TO");
 		return SMFIS_CONTINUE;
