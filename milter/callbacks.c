@@ -41,6 +41,15 @@ struct cb_message {
 	size_t nremove;
 	bool ar_overflow;
 	bool ar_valid; /* one of ours says exactly what we would write */
+	/*
+	 * From a proxy_addresses client that the MTA did not authenticate (Sendmail has
+	 * no XCLIENT): the login is in the proxy's Authentication-Results, which comes
+	 * after RCPT, so the MAIL and RCPT decisions wait for the end of the message.
+	 */
+	bool deferred;
+	char *ar_user;		/* login named by the one header of ours that is well-formed */
+	unsigned ar_user_index; /* its 1-based index among the Authentication-Results */
+	bool ar_ambiguous;	/* more than one such header: none counts */
 };
 
 /*
@@ -56,6 +65,7 @@ struct cb_conn {
 	bool has_client;
 	struct ag_ip client;
 	char client_ip[AG_IP_STRLEN];
+	bool from_proxy; /* in [milter] proxy_addresses */
 	struct cb_message msg;
 };
 
@@ -69,6 +79,7 @@ static void cb_message_reset(struct cb_message *m)
 	size_t i;
 
 	free(m->auth_user);
+	free(m->ar_user);
 	for (i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i]);
 	free(m->rcpts);
@@ -266,7 +277,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	struct cb_conn *c;
 	unsigned long n;
 
-	(void)hostname; /* the client's claim about itself decides nothing */
+	(void)hostname;	       /* the client's claim about itself decides nothing */
 	c = smfi_getpriv(ctx); /* from the negotiation; a second connect starts afresh */
 	if (c == NULL || c->entered) {
 		bool nr_hdr = c != NULL && c->nr_hdr;
@@ -291,6 +302,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
 	snprintf(c->session, sizeof(c->session), "M%llx.%lu", (unsigned long long)time(NULL), n);
 	cb_client(ctx, c, hostaddr);
+	c->from_proxy = policy_client_is_proxy(c->cfg, c->has_client ? &c->client : NULL);
 	if (smfi_getpriv(ctx) != c && smfi_setpriv(ctx, c) != MI_SUCCESS) {
 		cb_conn_free(c);
 		return cb_tempfail(NULL, "smfi_setpriv failed");
@@ -369,6 +381,10 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 				   milter_escape(argv[0], esc, sizeof(esc)), why);
 		}
 	}
+	if (c->msg.auth_user == NULL && c->from_proxy) {
+		c->msg.deferred = true;
+		return SMFIS_CONTINUE;
+	}
 	cb_facts(c, &facts);
 	policy_decide_mail(c->cfg, &facts, &d);
 	c->msg.phase = d.phase;
@@ -435,6 +451,14 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		cb_audit(c, "reject", "reject", NULL, 0, d.reason);
 		return cb_reply(ctx, c, d.reply);
 	}
+	if (c->msg.deferred) {
+		/* Every recipient kept is one decided at the end: none may go unrecorded. */
+		if (c->msg.nrcpts >= CB_MAX_RCPTS)
+			return cb_tempfail(c, "too many recipients to decide at end of message");
+		if (cb_rcpt_remember(&c->msg, addr.addr) < 0)
+			return cb_tempfail(c, "out of memory at RCPT TO");
+		return SMFIS_CONTINUE;
+	}
 	cb_facts(c, &facts);
 	policy_decide_rcpt(c->cfg, &facts, addr.addr, &d);
 	c->msg.phase = d.phase;
@@ -454,6 +478,62 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (cb_rcpt_remember(&c->msg, addr.addr) < 0)
 		return cb_tempfail(c, "out of memory at RCPT TO");
 	return SMFIS_CONTINUE;
+}
+
+/* Indexes stay in ascending order: cb_remove_forged removes the last first. */
+static void cb_remove_later(struct cb_message *m, unsigned index)
+{
+	size_t i;
+
+	if (m->nremove >= CB_MAX_AUTHRES) {
+		m->ar_overflow = true;
+		return;
+	}
+	for (i = m->nremove; i > 0 && m->ar_remove[i - 1] > index; i--)
+		m->ar_remove[i] = m->ar_remove[i - 1];
+	m->ar_remove[i] = index;
+	m->nremove++;
+}
+
+/*
+ * A header of ours on a deferred message: the login it names, if it is exactly what
+ * the proxy writes for that login (authres_matches is the one judge of that). A
+ * second such header makes both worthless: the proxy writes one.
+ */
+static int cb_authres_note_login(struct cb_message *m, const char *value, const char *id)
+{
+	static const char key[] = "smtp.auth=";
+	char login[AG_MAX_LOGIN + 1];
+	const char *p;
+	size_t n = 0;
+
+	for (p = value; *p != '\0'; p++)
+		if (strncasecmp(p, key, sizeof(key) - 1) == 0)
+			break;
+	if (*p == '\0')
+		return 0;
+	for (p += sizeof(key) - 1; p[n] != '\0' && p[n] != ';' && p[n] != ' ' && p[n] != '\t' &&
+				   p[n] != '\r' && p[n] != '\n' && p[n] != '(';
+	     n++)
+		if (n >= AG_MAX_LOGIN)
+			return 0;
+	memcpy(login, p, n);
+	login[n] = '\0';
+	if (n == 0 || !authres_matches(value, id, login))
+		return 0;
+	if (m->ar_user != NULL || m->ar_ambiguous) {
+		if (m->ar_user != NULL)
+			cb_remove_later(m, m->ar_user_index);
+		free(m->ar_user);
+		m->ar_user = NULL;
+		m->ar_ambiguous = true;
+		return 0;
+	}
+	m->ar_user = strdup(login);
+	if (m->ar_user == NULL)
+		return -1;
+	m->ar_user_index = m->ar_seen;
+	return 0;
 }
 
 static sfsistat cb_header_note(SMFICTX *ctx, char *name, char *value)
@@ -478,11 +558,11 @@ static sfsistat cb_header_note(SMFICTX *ctx, char *name, char *value)
 		m->ar_valid = true;
 		return SMFIS_CONTINUE;
 	}
-	if (m->nremove >= CB_MAX_AUTHRES) {
-		m->ar_overflow = true;
-		return SMFIS_CONTINUE;
-	}
-	m->ar_remove[m->nremove++] = m->ar_seen;
+	if (m->deferred && cb_authres_note_login(m, value, c->cfg->authserv_id) < 0)
+		return cb_tempfail(c, "out of memory at a header");
+	if (m->deferred && m->ar_user != NULL && m->ar_user_index == m->ar_seen)
+		return SMFIS_CONTINUE; /* judged at the end of the message */
+	cb_remove_later(m, m->ar_seen);
 	return SMFIS_CONTINUE;
 }
 
@@ -546,6 +626,60 @@ static int cb_add_headers(SMFICTX *ctx, struct cb_conn *c)
 	return 0;
 }
 
+/*
+ * The MAIL and RCPT decisions of a deferred message, taken now that the proxy's header
+ * has been seen, with the login it names; the first refusal refuses the whole message
+ * (at end of data there is one reply for all recipients).
+ */
+static sfsistat cb_decide_deferred(SMFICTX *ctx, struct cb_conn *c)
+{
+	struct cb_message *m = &c->msg;
+	const char *user;
+	struct ag_facts facts;
+	struct ag_decision d;
+	size_t i;
+
+	user = policy_identity(c->cfg, c->has_client ? &c->client : NULL, m->auth_user, m->ar_user);
+	if (user != NULL && user != m->auth_user) {
+		m->auth_user = strdup(user);
+		if (m->auth_user == NULL)
+			return cb_tempfail(c, "out of memory at end of message");
+		m->ar_valid = true; /* the proxy's header stays */
+	} else if (m->ar_user != NULL) {
+		cb_remove_later(m, m->ar_user_index);
+	}
+	cb_facts(c, &facts);
+	policy_decide_mail(c->cfg, &facts, &d);
+	m->phase = d.phase;
+	if (d.action == AG_ACTION_REJECT || d.action == AG_ACTION_TEMPFAIL) {
+		cb_log_reject(c, "sender", NULL, &d);
+		cb_audit(c, "reject", policy_action_name(d.action), NULL, 0, d.reason);
+		return cb_reply(ctx, c, d.reply);
+	}
+	if (d.action == AG_ACTION_TAG) {
+		m->tag_sender = true;
+		m->sender_tag = d;
+	}
+	for (i = 0; i < m->nrcpts; i++) {
+		policy_decide_rcpt(c->cfg, &facts, m->rcpts[i], &d);
+		m->phase = d.phase;
+		if (d.action == AG_ACTION_REJECT || d.action == AG_ACTION_TEMPFAIL) {
+			const char *one[1] = {m->rcpts[i]};
+
+			cb_log_reject(c, "recipient", m->rcpts[i], &d);
+			cb_audit(c, "reject", policy_action_name(d.action), one, 1, d.reason);
+			return cb_reply(ctx, c, d.reply);
+		}
+		if (d.action == AG_ACTION_TAG && !m->tag_relay) {
+			m->tag_relay = true;
+			m->relay_tag = d;
+		}
+		if (d.route == AG_ROUTE_HUB)
+			m->route = AG_ROUTE_HUB;
+	}
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
 	struct cb_conn *c = smfi_getpriv(ctx);
@@ -556,6 +690,12 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (c == NULL)
 		return cb_tempfail(NULL, "end of message without a connection");
 	cb_queue_id(ctx, c);
+	if (c->msg.deferred) {
+		sfsistat r = cb_decide_deferred(ctx, c);
+
+		if (r != SMFIS_CONTINUE)
+			return r;
+	}
 	/* We promised never to pass a forgery; if we cannot remove them all, the client retries. */
 	if (c->msg.ar_overflow)
 		return cb_tempfail(c, "too many Authentication-Results headers to remove");

@@ -149,8 +149,9 @@ static int routes_postfix(const struct ag_config *c, FILE *out, const char **why
  * (address -> host) may be any map definition, not only LDAP, and mail for an
  * address found there is relayed to that host with the address unchanged.
  * Exact addresses become a hash map; each wildcard a regex map whose -a value
- * is the hub; a sequence map asks them in turn. Not exercised by the test
- * suite (no sendmail there): the output says so.
+ * is the hub; a sequence map asks them in turn. FEATURE(`ldap_routing') defines
+ * its map in LOCAL_CONFIG too, and sendmail reads a sequence map's members when
+ * it meets the sequence: ours come first (tests/integration/t_sendmail_milter.sh).
  */
 static bool routes_domain_seen(const struct ag_config *c, size_t i)
 {
@@ -174,25 +175,16 @@ static int routes_sendmail(const struct ag_config *c, FILE *out, const char **wh
 		"# authgate-milter -T sendmail: routes for the protected lists of %s.\n"
 		"# mailertable is keyed by domain and cannot route single addresses;\n"
 		"# per-address next hops come from FEATURE(`ldap_routing') with non-LDAP maps\n"
-		"# (sendmail cf/README, LDAP ROUTING). Review before use: the authgate tests\n"
-		"# run Postfix, not sendmail.\n"
+		"# (sendmail cf/README, LDAP ROUTING). The authgate tests run these lines in\n"
+		"# Sendmail 8.17.\n"
 		"# 1. The address lines at the end, without the comments:\n"
 		"#      authgate-milter -T sendmail | grep -v '^#' > /etc/mail/authgate_lists\n"
 		"#      makemap hash /etc/mail/authgate_lists < /etc/mail/authgate_lists\n"
-		"# 2. In sendmail.mc:\n"
-		"#      FEATURE(`ldap_routing', `sequence authgate_lists', `null', `passthru')\n",
+		"# 2. In sendmail.mc, before the MAILER lines, the maps first (sendmail\n"
+		"#    refuses a sequence map whose members are defined after it):\n"
+		"#      LOCAL_CONFIG\n"
+		"#      Kauthgate_hash hash -o /etc/mail/authgate_lists\n",
 		c->path ? c->path : "authgate.conf");
-	for (i = 0; i < c->protected_lists.n; i++) {
-		const char *at = strrchr(c->protected_lists.v[i], '@');
-
-		if (at != NULL && !routes_domain_seen(c, i))
-			fprintf(out, "#      LDAPROUTE_DOMAIN(`%s')\n", at + 1);
-	}
-	if (c->hub.port != 25)
-		fprintf(out, "#      define(`RELAY_MAILER_ARGS', `TCP $h %u')\n",
-			(unsigned)c->hub.port);
-	fprintf(out, "#      LOCAL_CONFIG\n"
-		     "#      Kauthgate_hash hash -o /etc/mail/authgate_lists\n");
 	for (i = 0; i < c->protected_lists.n; i++) {
 		if (!routes_is_wildcard(c->protected_lists.v[i]))
 			continue;
@@ -209,7 +201,19 @@ static int routes_sendmail(const struct ag_config *c, FILE *out, const char **wh
 	fprintf(out, "#      Kauthgate_lists sequence authgate_hash");
 	for (i = 1; i <= nre; i++)
 		fprintf(out, " authgate_re%zu", i);
-	fprintf(out, "\n# 3. Rebuild sendmail.cf and restart sendmail.\n\n");
+	fprintf(
+	    out,
+	    "\n#      FEATURE(`ldap_routing', `sequence authgate_lists', `null', `passthru')\n");
+	for (i = 0; i < c->protected_lists.n; i++) {
+		const char *at = strrchr(c->protected_lists.v[i], '@');
+
+		if (at != NULL && !routes_domain_seen(c, i))
+			fprintf(out, "#      LDAPROUTE_DOMAIN(`%s')\n", at + 1);
+	}
+	if (c->hub.port != 25)
+		fprintf(out, "#      define(`RELAY_MAILER_ARGS', `TCP $h %u')\n",
+			(unsigned)c->hub.port);
+	fprintf(out, "# 3. Rebuild sendmail.cf and restart sendmail.\n\n");
 	for (i = 0; i < c->protected_lists.n; i++)
 		if (!routes_is_wildcard(c->protected_lists.v[i]))
 			fprintf(out, "%s\t%s\n", c->protected_lists.v[i], c->hub.host);

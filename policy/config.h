@@ -102,6 +102,7 @@ struct ag_config {
 
 	/* [milter] */
 	char *milter_socket;
+	struct ag_cidr_list proxy_addresses; /* authgate-proxy hosts without XCLIENT (Sendmail) */
 
 	int refcnt;     /* atomic; private to config.c */
 	int *key_lines; /* per key, the line that set it (0: default); private to config.c */

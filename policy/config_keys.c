@@ -140,6 +140,8 @@ const struct config_key config_keys[] = {
 	     "list addresses accepting only authenticated mail (* in the local part)"),
 	STR("milter", "socket", milter_socket, "inet:8891@127.0.0.1", 0, config_check_milter_socket,
 	    "milter socket: inet:PORT@HOST, inet6:PORT@HOST, unix:/PATH, local:/PATH"),
+	LIST("milter", "proxy_addresses", CONFIG_CIDRS, proxy_addresses, NULL, CONFIG_EMPTY_OK,
+	     "authgate-proxy addresses whose Authentication-Results name the login (no XCLIENT)"),
 };
 
 /* clang-format on */

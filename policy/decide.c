@@ -76,6 +76,28 @@ bool policy_client_trusted(const struct ag_config *c, const struct ag_ip *client
 	return net_cidr_list_match(&c->trusted_networks, client);
 }
 
+bool policy_client_is_proxy(const struct ag_config *c, const struct ag_ip *client)
+{
+	if (client == NULL)
+		return false;
+	return net_cidr_list_match(&c->proxy_addresses, client);
+}
+
+const char *policy_identity(const struct ag_config *c, const struct ag_ip *client,
+			    const char *mta_login, const char *authres_login)
+{
+	if (mta_login != NULL && mta_login[0] != '\0')
+		return mta_login;
+	/*
+	 * The proxy removes every Authentication-Results a client sent with our
+	 * authserv-id and writes its own after AUTH: a header of ours is the proxy's
+	 * word only when the connection comes from the proxy.
+	 */
+	if (authres_login != NULL && authres_login[0] != '\0' && policy_client_is_proxy(c, client))
+		return authres_login;
+	return NULL;
+}
+
 bool policy_domain_is_local(const struct ag_config *c, const char *domain)
 {
 	if (domain == NULL || domain[0] == '\0')

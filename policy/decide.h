@@ -38,6 +38,17 @@ const char *policy_phase_name(enum ag_phase p);   /* "voluntary", "mandatory" */
 enum ag_phase policy_phase_at(const struct ag_config *c, int64_t now);
 
 bool policy_client_trusted(const struct ag_config *c, const struct ag_ip *client);
+/* Is the client one of our own authgate-proxy hosts ([milter] proxy_addresses)? */
+bool policy_client_is_proxy(const struct ag_config *c, const struct ag_ip *client);
+
+/*
+ * Whose mail is it? mta_login (what the MTA authenticated: SMTP AUTH, or XCLIENT LOGIN at
+ * Postfix) always wins; else authres_login (the login our own Authentication-Results header
+ * names) counts only from a client in proxy_addresses: authgate-proxy relaying to an MTA
+ * without XCLIENT (Sendmail). Anyone else's such header is a forgery. NULL: unauthenticated.
+ */
+const char *policy_identity(const struct ag_config *c, const struct ag_ip *client,
+			    const char *mta_login, const char *authres_login);
 bool policy_domain_is_local(const struct ag_config *c, const char *domain);
 
 /*

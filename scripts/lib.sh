@@ -18,7 +18,12 @@ AG_DEMO_PACKAGES=(postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libauth
 # What the whole test suite runs on top of that.
 AG_TEST_PACKAGES=("${AG_DEMO_PACKAGES[@]}" miltertest libsasl2-modules sasl2-bin time gzip
 	chromium clang libclang-rt-14-dev haproxy rsyslog logrotate man-db groff-base iproute2
-	jq python3 m4 systemd curl msmtp mutt debhelper lintian git)
+	jq python3 m4 systemd curl msmtp mutt debhelper lintian git
+	libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2)
+# Sendmail, run by the tests without being installed (Debian's sendmail conflicts with
+# postfix): apt-get download + dpkg -x (tests/integration/lib_sendmail.sh). The libraries
+# its binary links with are in AG_TEST_PACKAGES.
+AG_TEST_DOWNLOADS=(sendmail-bin sendmail-base sendmail-cf)
 
 # ag_apt ARGS...: apt-get that waits (bounded) for another apt/dpkg to finish instead of failing.
 ag_apt() {
@@ -51,6 +56,23 @@ ag_install() {
 	export DEBIAN_FRONTEND=noninteractive
 	ag_apt update -q >/dev/null
 	ag_apt install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ag_download DIR PKG...: the .deb files of PKG into DIR, not installed. apt-get download
+# needs the package lists, which a fresh root may not have yet (ag_install updates them only
+# when something is missing): update once and retry.
+ag_download() {
+	local dir=$1
+	shift
+	mkdir -p "$dir" || return 1
+	(cd "$dir" && apt-get -q download "$@" >/dev/null 2>&1) && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "authgate: apt-get download $* failed (as root, the package lists are updated first)" >&2
+		return 1
+	fi
+	ag_apt update -q >/dev/null || return 1
+	# As root into a directory _apt cannot write: apt warns and downloads unsandboxed.
+	(cd "$dir" && apt-get -o DPkg::Lock::Timeout=300 -q download "$@" 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2; exit "${PIPESTATUS[0]}")
 }
 
 # ag_build SRCDIR BUILDDIR [configure args...]: autoreconf once, configure, make.

@@ -67,16 +67,20 @@ static const struct variant sample = {
     HELP,
 };
 
-static struct ag_config *load(const struct variant *v)
+/* The sample with `extra` lines appended (they land in [milter], the last section). */
+static struct ag_config *load_with(const struct variant *v, const char *extra)
 {
 	struct ag_config_error err;
 	struct ag_config *c;
 	char text[4096];
-	int n;
+	int n, m;
 
 	n = snprintf(text, sizeof(text), conf_head, v->login_domains, v->phase, v->mandatory_from,
 		     v->local_domains, v->sender_login, v->help_url);
-	if (n < 0 || (size_t)n >= sizeof(text)) {
+	m = n < 0 || (size_t)n >= sizeof(text)
+		? -1
+		: snprintf(text + n, sizeof(text) - (size_t)n, "%s", extra);
+	if (m < 0 || (size_t)(n + m) >= sizeof(text)) {
 		printf("Bail out! config text too long\n");
 		exit(1);
 	}
@@ -86,6 +90,11 @@ static struct ag_config *load(const struct variant *v)
 		exit(1);
 	}
 	return c;
+}
+
+static struct ag_config *load(const struct variant *v)
+{
+	return load_with(v, "");
 }
 
 static struct ag_ip ip(const char *s)
@@ -216,6 +225,35 @@ static void test_clients_domains(const struct ag_config *c)
 	ok(!policy_domain_is_local(wild, "example.ac.uk"), "wildcard alone: apex not local");
 	ok(policy_domain_is_local(wild, "dept.example.ac.uk"), "wildcard alone: subdomain local");
 	config_unref(wild);
+}
+
+/* Sendmail behind the proxy: our own Authentication-Results names the login from proxy_addresses
+ * only. */
+static void test_identity(const struct ag_config *plain)
+{
+	struct ag_config *c =
+	    load_with(&sample, "proxy_addresses = 10.1.0.11/32, 2001:db8::11/128\n");
+	struct ag_ip proxy = ip("10.1.0.11"), proxy6 = ip("2001:db8::11"), other = ip("10.1.0.12");
+	const char *r;
+
+	ok(policy_client_is_proxy(c, &proxy), "10.1.0.11 is a proxy address");
+	ok(policy_client_is_proxy(c, &proxy6), "2001:db8::11 is a proxy address");
+	ok(!policy_client_is_proxy(c, &other), "10.1.0.12 is not");
+	ok(!policy_client_is_proxy(c, NULL), "an unknown client is not");
+	ok(!policy_client_is_proxy(plain, &proxy), "no proxy_addresses: nobody is");
+	r = policy_identity(c, &proxy, NULL, "jdoe");
+	ok(r != NULL && strcmp(r, "jdoe") == 0, "from the proxy, the header's login counts");
+	r = policy_identity(c, &proxy, "svc", "jdoe");
+	ok(r != NULL && strcmp(r, "svc") == 0, "what the MTA authenticated wins over the header");
+	ok(policy_identity(c, &other, NULL, "jdoe") == NULL,
+	   "from elsewhere, the header is nothing");
+	ok(policy_identity(c, NULL, NULL, "jdoe") == NULL, "from an unknown client, nothing");
+	ok(policy_identity(plain, &proxy, NULL, "jdoe") == NULL,
+	   "without proxy_addresses, the header is nothing");
+	ok(policy_identity(c, &proxy, NULL, "") == NULL, "an empty login is nothing");
+	r = policy_identity(plain, &other, "jdoe", NULL);
+	ok(r != NULL && strcmp(r, "jdoe") == 0, "SMTP AUTH / XCLIENT login counts from anywhere");
+	config_unref(c);
 }
 
 static void test_rcpt(const struct ag_config *c)
@@ -440,6 +478,7 @@ int main(void)
 	test_names();
 	test_phase(c);
 	test_clients_domains(c);
+	test_identity(c);
 	test_rcpt(c);
 	test_mail(c);
 	test_normalise(c);

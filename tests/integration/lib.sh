@@ -284,23 +284,23 @@ ag_postfix_wait_queue_empty() {
 # ag_postfix_flush DIR: retry deferred mail now.
 ag_postfix_flush() { postqueue -c "$1/etc" -f >/dev/null 2>&1; }
 
-# ag_sink_start DIR PORT: smtp-sink on 127.0.0.1:PORT writing each message (smtp-sink's
+# ag_sink_start DIR PORT [ADDR]: smtp-sink on ADDR (127.0.0.1):PORT writing each message (smtp-sink's
 # X-Client-Addr/X-Mail-Args/X-Rcpt-Args lines, then the message as received with its
 # headers) to its own file DIR/mail/msg.*; a file is only renamed into place once the
 # message is complete, so counting files never sees half a message.
 ag_sink_start() {
-	local dir=$1 port=$2
+	local dir=$1 port=$2 addr=${3:-127.0.0.1}
 	mkdir -p "$dir/spool" "$dir/mail" || return 1
 	ag__let_postfix_in "$dir" || return 1
 	chown postfix "$dir/spool" "$dir/mail"
 	# smtp-sink keeps a capture file open per transaction; ag__sink_publish moves it to
 	# mail/ once smtp-sink has closed it.
-	smtp-sink -u postfix -d "$dir/spool/%Y%m%d%H%M%S." "127.0.0.1:$port" 64 \
+	smtp-sink -u postfix -d "$dir/spool/%Y%m%d%H%M%S." "$addr:$port" 64 \
 		>"$dir/sink.log" 2>&1 &
 	echo $! >"$dir/sink.pid"
 	ag__track "sink:$dir"
-	wait_port "$port" 10 || {
-		echo "lib.sh: smtp-sink did not listen on 127.0.0.1:$port" >&2
+	wait_for 10 bash -c "exec 3<>/dev/tcp/$addr/$port" || {
+		echo "lib.sh: smtp-sink did not listen on $addr:$port" >&2
 		cat "$dir/sink.log" >&2
 		return 1
 	}
@@ -385,6 +385,7 @@ ag_cleanup_all() {
 		case $x in
 		postfix:*) ag_postfix_stop "${x#postfix:}" || true ;;
 		milter:*) ag_milter_stop "${x#milter:}" || true ;;
+		sendmail:*) ag_sendmail_stop "${x#sendmail:}" || true ;; # lib_sendmail.sh
 		sink:*) ag_sink_stop "${x#sink:}" || true ;;
 		esac
 	done < <(tac "$AG_TRACK_FILE")
@@ -399,7 +400,8 @@ ag_cleanup_all() {
 # local_domains [example.ac.uk], trusted_networks [192.0.2.0/24: 127.0.0.1 is NOT trusted,
 # so loopback clients count as the Internet; use XCLIENT ADDR=192.0.2.x for a trusted one],
 # sender_login [strict], help_url [https://www.example.ac.uk/it/authenticated-smtp],
-# hub [none], protected [none], socket [required, e.g. inet:PORT@127.0.0.1].
+# hub [none], protected [none], socket [required, e.g. inet:PORT@127.0.0.1],
+# proxy_addresses [none: authgate-proxy hosts whose Authentication-Results count].
 ag_milter_conf() {
 	local file=$1 kv k v
 	shift
@@ -433,6 +435,9 @@ ag_milter_conf() {
 		fi
 		echo "[milter]"
 		echo "socket = ${c[socket]:?ag_milter_conf: socket=... is required}"
+		if [ -n "${c[proxy_addresses]:-}" ]; then
+			echo "proxy_addresses = ${c[proxy_addresses]}"
+		fi
 	} >"$file"
 	chmod 644 "$file"
 	# The milter drops to c[user]: it must read the config (SIGHUP) and write the audit log.

@@ -16,7 +16,7 @@ lists="staff-all@example.ac.uk,students-*@example.ac.uk"
 
 pm=$(ag_free_port)
 ag_milter_conf "$work/mand/ag.conf" socket="inet:$pm@127.0.0.1" phase=mandatory \
-	hub=127.0.0.1:25 protected="$lists"
+	hub=127.0.0.1:25 protected="$lists" proxy_addresses=198.51.100.25/32
 ag_milter_start "$work/mand" "$work/mand/ag.conf" "$pm"
 pv=$(ag_free_port)
 ag_milter_conf "$work/vol/ag.conf" socket="inet:$pv@127.0.0.1" phase=voluntary \
@@ -65,6 +65,12 @@ check "audit: authenticated list post routed to the hub" -- has "$mand" MT0009 \
 	'"event":"message"' '"route":"hub"' '"rcpts":["staff-all@example.ac.uk","students-2027@example.ac.uk"]'
 check "audit: sender-login rejection" -- has "$mand" MT0010 '"event":"reject"' \
 	'"mail_from":"rector@example.ac.uk"' '"auth_user":"jdoe"'
+check "audit: from the proxy, the login of its header, routed to the hub" -- has "$mand" MT0101 \
+	'"event":"message"' '"auth_user":"jdoe"' '"client_ip":"198.51.100.25"' '"route":"hub"'
+check "audit: from the proxy without its header, relay refused" -- has "$mand" MT0102 \
+	'"event":"reject"' '"rcpts":["friend@example.net"]' '"reason":"unauthenticated relay"'
+check "audit: from the proxy, sender-login rejection at end of message" -- has "$mand" MT0103 \
+	'"event":"reject"' '"mail_from":"rector@example.ac.uk"' '"auth_user":"jdoe"'
 check "every audit line is one JSON object" -- ag_json_lines_ok "$mand" "$vol"
 check "milter log names the rejection" -- grep -q 'MT0001: reject recipient: 530 5.7.0' "$work/mand/milter.log"
 

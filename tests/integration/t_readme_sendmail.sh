@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# t_readme_sendmail: README "Sendmail", checked without sendmail (Debian's sendmail and
-# postfix packages conflict, and the test machine runs Postfix):
+# t_readme_sendmail: README "Sendmail", its blocks checked as text (the live Sendmail runs are
+# t_sendmail_milter.sh and t_sendmail_proxy.sh, through lib_sendmail.sh):
 #   - m4 reads the README's INPUT_MAIL_FILTER line into the two arguments meant, and its
 #     socket is the sample configuration's [milter] socket;
 #   - authgate-milter -T sendmail prints, for the sample etc/authgate.conf, what the README
 #     shows (only the configuration's path differs);
 #   - its sendmail.mc lines are well-quoted m4 that define every map they use, its regex maps
 #     match the protected patterns as the milter does (ignoring case) and nothing else, and
-#     its address lines are the exact protected addresses with the hub.
+#     its address lines are the exact protected addresses with the hub;
+#   - the "Behind authgate-proxy" keys, merged into the sample, are accepted and in effect.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 . "$AG_SRCDIR/tests/integration/t_readme_blocks.sh"
@@ -84,5 +85,40 @@ ok $match_ok "the regex matches students-*@example.ac.uk and nothing else"
 addr=$(grep -v '^#' <<<"$got" | grep -v '^$')
 ag_check "address lines: the exact protected address, to the hub" -- \
 	test "$addr" = "$(printf 'staff-all@example.ac.uk\t%s' "$hub")"
+
+
+# --- behind authgate-proxy: the README's keys, merged into the sample, are accepted
+block=$(readme_block sendmail-authgate.conf)
+ag_check "the proxy relays without XCLIENT" -- grep -qx 'backend_xclient = no' <<<"$block"
+ag_check "the milter believes the proxy's header from proxy_addresses" -- \
+	grep -qE '^proxy_addresses = [0-9./, ]+$' <<<"$block"
+# Each "key = value" of the block replaces the sample's key in that section, or is added.
+merged=$(awk 'NR == FNR {
+		if ($0 ~ /^\[.*\]$/) { sec = $0; next }
+		if ($0 ~ /^[a-z_]+ *=/) { k = $1; v[sec, k] = $0; order[++n] = sec SUBSEP k }
+		next
+	}
+	function flush(   i, key) {
+		for (i = 1; i <= n; i++) {
+			key = order[i]
+			if (substr(key, 1, length(cur) + 1) == cur SUBSEP && !(key in used)) {
+				print v[key]; used[key] = 1
+			}
+		}
+	}
+	/^\[.*\]$/ { flush(); cur = $0; print; next }
+	/^[a-z_]+ *=/ && ((cur, $1) in v) { print v[cur, $1]; used[cur, $1] = 1; next }
+	{ print }
+	END { flush() }' <(printf '%s\n' "$block") "$sample")
+printf '%s\n' "$merged" >"${TMPDIR:-/tmp}/ag-readme-sendmail.$$.conf"
+conf=${TMPDIR:-/tmp}/ag-readme-sendmail.$$.conf
+if effective=$("$AG_BUILDDIR/milter/authgate-milter" -c "$conf" -t -n 2>&1); then rc=0; else rc=1; fi
+ok $rc "authgate-milter -t accepts the sample with the README's Sendmail keys"
+ag_check "in effect: milter.proxy_addresses = 127.0.0.1/32" -- \
+	grep -qx 'milter.proxy_addresses = 127.0.0.1/32' <<<"$effective"
+ag_check "in effect: proxy.backend_xclient = no" -- grep -qx 'proxy.backend_xclient = no' <<<"$effective"
+ag_check "in effect: one authserv_id for both programs" -- \
+	grep -qx 'general.authserv_id = mx.example.ac.uk' <<<"$effective"
+rm -f "$conf"
 
 tap_done
