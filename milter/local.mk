@@ -4,7 +4,8 @@ milter_authgate_milter_SOURCES = \
 	milter/main.c \
 	milter/supervise.c milter/supervise.h \
 	milter/state.c \
-	milter/callbacks.c \
+	milter/callbacks.c milter/callbacks.h \
+	milter/message_end.c \
 	milter/authres.c \
 	milter/routes.c \
 	milter/milter.h \
