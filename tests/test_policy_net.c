@@ -79,6 +79,12 @@ static void test_ipv4(void)
 	ok(net_parse_ip("10.0.0.010", &ip, &why) < 0 && why && strstr(why, "octal"),
 	   "v4: leading zero rejected as ambiguous octal");
 	is_str(roundtrip("10.0.0.0", buf, sizeof(buf)), "10.0.0.0", "v4: single 0 part is fine");
+	why = NULL;
+	ok(net_parse_ip("::ffff:10.0.0.010", &ip, &why) < 0 && why && strstr(why, "octal"),
+	   "v6: a leading zero in the dotted tail is named too");
+	why = NULL;
+	ok(net_parse_ip(".1.2.3", &ip, &why) < 0 && why != NULL, "v4: leading dot rejected");
+	ok(net_parse_ip(":.0", &ip, &why) < 0 && why != NULL, "v6: colon then dot rejected");
 	ok(!net_ip_is_v4(NULL), "v4: is_v4(NULL) is false");
 }
 
