@@ -22,7 +22,7 @@ bin_PROGRAMS += audit/authgate-audit
 audit_authgate_audit_SOURCES = audit/main.c
 # Not config.h: autoconf's would shadow policy/config.h, so the version comes in as a define.
 audit_authgate_audit_CPPFLAGS = $(AM_CPPFLAGS) -DAG_VERSION='"$(PACKAGE_VERSION)"'
-audit_authgate_audit_LDADD = audit/libaudit.a $(POLICY_LIBS) $(Z_LIBS)
+audit_authgate_audit_LDADD = audit/libaudit.a $(IO_LIBS) $(Z_LIBS)
 
 AUDIT_TESTS = tests/test_audit_jsonl tests/test_audit_join tests/test_audit_output
 check_PROGRAMS += $(AUDIT_TESTS)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "io/configfile.h"
 #include "files.h"
 #include "reader.h"
 #include "timeutil.h"

@@ -19,7 +19,7 @@ milter_authgate_milter_SOURCES = \
 # No autoconf config.h here: its name clashes with policy/config.h (-I order).
 milter_authgate_milter_CPPFLAGS = $(AM_CPPFLAGS) -DAG_VERSION='"$(PACKAGE_VERSION)"'
 milter_authgate_milter_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS)
-milter_authgate_milter_LDADD = $(POLICY_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
+milter_authgate_milter_LDADD = $(IO_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 
 # Unit tests for the milter's pure helpers (no libmilter connection needed).
 MILTER_TESTS = tests/test_milter_authres tests/test_milter_routes

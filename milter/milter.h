@@ -9,7 +9,8 @@
 
 #include <libmilter/mfapi.h>
 
-#include "policy/audit.h"
+#include "io/auditlog.h"
+#include "io/configfile.h"
 #include "policy/config.h"
 
 #ifndef AG_VERSION

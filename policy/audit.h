@@ -40,14 +40,10 @@ void audit_format_time(int64_t ts_ms, char *buf, size_t len);
  */
 int audit_format_record(const struct ag_audit_record *r, char *buf, size_t len);
 
-struct ag_audit_log;
-
-/* target: a file path (opened O_WRONLY|O_APPEND|O_CREAT, 0640) or "syslog:FACILITY". */
-struct ag_audit_log *audit_log_open(const char *target, const char **why);
-/* One write() per record, so concurrent writers never interleave lines. 0 ok, -1 errno set. */
-int audit_log_write(struct ag_audit_log *log, const struct ag_audit_record *r);
-/* Reopen the file (logrotate, SIGUSR1); on failure the old descriptor stays. */
-int audit_log_reopen(struct ag_audit_log *log);
-void audit_log_close(struct ag_audit_log *log);
+/*
+ * The same, but a record too long for len still yields a line: the recipient list is
+ * cut (the reason says so), and failing that only who, what and the decision remain.
+ */
+int audit_format_record_fitting(const struct ag_audit_record *r, char *buf, size_t len);
 
 #endif

@@ -346,28 +346,21 @@ static struct ag_config *config_load_stream(struct config_parse *st)
 	return st->cfg;
 }
 
-struct ag_config *config_load(const char *path, struct ag_config_error *err)
+struct ag_config *config_load_fp(FILE *fp, const char *name, struct ag_config_error *err)
 {
 	struct ag_config_error dummy = {""};
 	struct config_parse st;
-	struct ag_config *c;
 
 	memset(&st, 0, sizeof(st));
 	st.err = err != NULL ? err : &dummy;
 	st.err->msg[0] = '\0';
-	st.name = path != NULL ? path : "(null)";
-	if (path == NULL) {
-		config_error(&st, 0, -1, false, "no configuration file given");
+	st.name = name != NULL ? name : "(stream)";
+	if (fp == NULL) {
+		config_error(&st, 0, -1, false, "no configuration stream given");
 		return NULL;
 	}
-	st.fp = fopen(path, "re");
-	if (st.fp == NULL) {
-		config_error(&st, 0, -1, false, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	c = config_load_stream(&st);
-	fclose(st.fp);
-	return c;
+	st.fp = fp;
+	return config_load_stream(&st);
 }
 
 struct ag_config *config_load_string(const char *text, const char *name,

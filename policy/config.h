@@ -113,8 +113,12 @@ struct ag_config_error {
 	char msg[1024];
 };
 
-/* Load and validate; NULL with err->msg = "FILE:LINE: key: what is wrong" on any problem. */
-struct ag_config *config_load(const char *path, struct ag_config_error *err);
+/*
+ * Load and validate from a stream the caller opened (io/configfile.c opens the file:
+ * policy/ opens none); name is the file's name in messages. NULL with
+ * err->msg = "FILE:LINE: key: what is wrong" on any problem.
+ */
+struct ag_config *config_load_fp(FILE *fp, const char *name, struct ag_config_error *err);
 /* Same, from a string (for tests and fuzzing); name is used in messages. */
 struct ag_config *config_load_string(const char *text, const char *name, struct ag_config_error *err);
 struct ag_config *config_ref(struct ag_config *c);

@@ -25,7 +25,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/privsep_key.c proxy/privsep_key.h
 proxy_authgate_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
 	-DAG_VERSION='"$(PACKAGE_VERSION)"'
-proxy_authgate_proxy_LDADD = $(POLICY_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)
+proxy_authgate_proxy_LDADD = $(IO_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)
 
 # Unit tests of the pure parts (TAP).
 PROXY_TESTS = \

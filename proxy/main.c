@@ -13,10 +13,10 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "audit.h"
+#include "io/auditlog.h"
 #include "authcache.h"
 #include "authlimit.h"
-#include "policy/config.h"
+#include "io/configfile.h"
 #include "listener.h"
 #include "log.h"
 #include "privsep.h"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy/config.h"
+#include "io/configfile.h"
 
 static void privsep_key_put32(unsigned char *p, uint32_t v)
 {

@@ -17,7 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
-#include "audit.h"
+#include "io/auditlog.h"
 #include "policy/config.h"
 #include "log.h"
 #include "privsep.h"

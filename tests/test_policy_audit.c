@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "io/auditlog.h"
 #include "tap.h"
 
 #define THREADS 4

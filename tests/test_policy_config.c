@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Not "config.h": in tests/ that would find autoconf's header in the build directory. */
-#include "policy/config.h"
+#include "io/configfile.h"
 #include "tap.h"
 
 #define MINIMAL "[general]\nhostname = h.example\n[policy]\nlocal_domains = example.org\n"
