@@ -48,7 +48,8 @@ rpass="redis-$RANDOM$RANDOM"
 mkdir -p "$work/redis"
 redis_start() {
 	redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save '' \
-		--appendonly no --requirepass "$rpass" --daemonize no \
+		--appendonly no --requirepass "$rpass" --maxmemory 64mb \
+		--maxmemory-policy volatile-ttl --daemonize no \
 		>>"$work/redis/redis.log" 2>&1 &
 	redis_pid=$!
 }
