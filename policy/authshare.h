@@ -17,7 +17,7 @@
  * ASCII case folded (authlimit.c folds it too) and every byte outside
  * [a-z0-9._@-] written as %XX, so a key is printable and has one spelling.
  */
-#define AG_SHARED_FAMILIAR_MAX 64
+#define AG_SHARED_FAMILIAR_MAX 64u
 /* Prefix (64) + "user:" + a login of AG_MAX_LOGIN (255) bytes at 3 each + NUL. */
 #define AG_SHARED_KEY_MAX (64 + 8 + 3 * 256 + 1)
 #define AG_SHARED_MEMBER_MAX 64

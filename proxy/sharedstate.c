@@ -1,4 +1,4 @@
-/* sharedstate.c: the failed-AUTH counters and familiar networks shared between proxies through Redis. */
+/* sharedstate.c: failed-AUTH counters and familiar networks shared by proxies through Redis. */
 #include "sharedstate.h"
 
 #include <stdio.h>
@@ -26,32 +26,32 @@
  * (a trusted network, no usable login).
  */
 static const char shared_lua_check[] =
-	"local n, u, f = 0, 0, 0\n"
-	"if KEYS[1] ~= '' then n = tonumber(redis.call('GET', KEYS[1]) or '0') end\n"
-	"if KEYS[2] ~= '' then u = tonumber(redis.call('GET', KEYS[2]) or '0') end\n"
-	"if KEYS[3] ~= '' then\n"
-	"  local s = redis.call('ZSCORE', KEYS[3], ARGV[1])\n"
-	"  if s and tonumber(s) > tonumber(ARGV[2]) - tonumber(ARGV[3]) then f = 1 end\n"
-	"end\n"
-	"return {n, u, f}\n";
+    "local n, u, f = 0, 0, 0\n"
+    "if KEYS[1] ~= '' then n = tonumber(redis.call('GET', KEYS[1]) or '0') end\n"
+    "if KEYS[2] ~= '' then u = tonumber(redis.call('GET', KEYS[2]) or '0') end\n"
+    "if KEYS[3] ~= '' then\n"
+    "  local s = redis.call('ZSCORE', KEYS[3], ARGV[1])\n"
+    "  if s and tonumber(s) > tonumber(ARGV[2]) - tonumber(ARGV[3]) then f = 1 end\n"
+    "end\n"
+    "return {n, u, f}\n";
 
 static const char shared_lua_fail[] =
-	"local r = {0, 0}\n"
-	"for i = 1, 2 do\n"
-	"  if KEYS[i] ~= '' then\n"
-	"    r[i] = redis.call('INCR', KEYS[i])\n"
-	"    if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end\n"
-	"  end\n"
-	"end\n"
-	"return r\n";
+    "local r = {0, 0}\n"
+    "for i = 1, 2 do\n"
+    "  if KEYS[i] ~= '' then\n"
+    "    r[i] = redis.call('INCR', KEYS[i])\n"
+    "    if redis.call('TTL', KEYS[i]) < 0 then redis.call('EXPIRE', KEYS[i], ARGV[1]) end\n"
+    "  end\n"
+    "end\n"
+    "return r\n";
 
 /* The newest AG_SHARED_FAMILIAR_MAX networks of a user are kept, the expired ones dropped. */
 static const char shared_lua_success[] =
-	"redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])\n"
-	"redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[3]))\n"
-	"redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))\n"
-	"redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
-	"return 1\n";
+    "redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[3]))\n"
+    "redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
+    "return 1\n";
 
 enum shared_kind { SHARED_CHECK, SHARED_FAIL, SHARED_NOREPLY };
 
@@ -82,7 +82,7 @@ static void shared_connect(struct sharedstate *sh);
 
 static void shared_retry(struct sharedstate *sh)
 {
-	struct timeval tv = { SHARED_RECONNECT_S, 0 };
+	struct timeval tv = {SHARED_RECONNECT_S, 0};
 
 	evtimer_add(sh->reconnect, &tv);
 }
@@ -93,8 +93,8 @@ static void shared_down(struct sharedstate *sh, const char *why)
 		return;
 	sh->degraded = true;
 	log_msg(LOG_WARNING, NULL,
-		"shared state: Redis at %s unavailable (%s): deciding from the local tables", sh->addr,
-		why);
+		"shared state: Redis at %s unavailable (%s): deciding from the local tables",
+		sh->addr, why);
 }
 
 static void shared_back(struct sharedstate *sh)
@@ -163,7 +163,8 @@ static void shared_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		char why[128];
 
 		snprintf(why, sizeof(why), "%.100s",
-			 rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str : "unexpected reply");
+			 rep->type == REDIS_REPLY_ERROR && rep->str ? rep->str
+								    : "unexpected reply");
 		shared_down(sh, why);
 	} else if (!ok) {
 		shared_down(sh, "connection lost");
@@ -251,7 +252,7 @@ static void shared_connected(const redisAsyncContext *ac, int status)
 	}
 	sh->up = true;
 	if (sh->password != NULL) {
-		const char *argv[2] = { "AUTH", sh->password };
+		const char *argv[2] = {"AUTH", sh->password};
 
 		/* Pipelined: every later command follows AUTH on this connection. */
 		redisAsyncCommandArgv(sh->ac, shared_auth_reply, sh, 2, argv, NULL);
@@ -282,20 +283,19 @@ static void shared_reconnect(evutil_socket_t fd, short what, void *arg)
 static void shared_connect(struct sharedstate *sh)
 {
 	redisAsyncContext *ac;
-	char host[AG_MAX_HOST + 1];
-	const char *colon;
-	size_t hl;
 
 	if (strncmp(sh->addr, "unix:", 5) == 0) {
 		ac = redisAsyncConnectUnix(sh->addr + 5);
 	} else {
-		colon = strrchr(sh->addr, ':');
-		hl = colon ? (size_t)(colon - sh->addr) : 0;
-		if (hl >= 2 && sh->addr[0] == '[' && sh->addr[hl - 1] == ']')
-			snprintf(host, sizeof(host), "%.*s", (int)(hl - 2), sh->addr + 1);
-		else
-			snprintf(host, sizeof(host), "%.*s", (int)hl, sh->addr);
-		ac = redisAsyncConnect(host, colon ? atoi(colon + 1) : 6379);
+		/* The same parser that accepted the value (config_check_shared_state). */
+		struct ag_hostport hp;
+		const char *why = NULL;
+
+		if (config_parse_hostport(sh->addr, 6379, &hp, &why) < 0) {
+			shared_down(sh, why ? why : "bad address");
+			return;
+		}
+		ac = redisAsyncConnect(hp.host, hp.port);
 	}
 	if (ac == NULL || ac->err) {
 		shared_down(sh, ac ? ac->errstr : "out of memory");
@@ -316,8 +316,8 @@ static void shared_connect(struct sharedstate *sh)
 	sh->ac = ac;
 }
 
-struct sharedstate *sharedstate_new(struct event_base *base, const char *addr,
-				    const char *password, unsigned timeout_ms, const char *prefix)
+struct sharedstate *sharedstate_new(struct event_base *base, const char *addr, const char *password,
+				    unsigned timeout_ms, const char *prefix)
 {
 	struct sharedstate *sh = calloc(1, sizeof(*sh));
 

@@ -1,4 +1,4 @@
-/* sharedstate.h: the failed-AUTH counters and familiar networks shared between proxies through Redis. */
+/* sharedstate.h: failed-AUTH counters and familiar networks shared by proxies through Redis. */
 #ifndef AG_PROXY_SHAREDSTATE_H
 #define AG_PROXY_SHAREDSTATE_H
 
@@ -19,8 +19,8 @@ struct shared_req;
  * the caller then decides from its local tables. One log line when Redis
  * goes away (or is slow), one when it answers again; reconnects every second.
  */
-struct sharedstate *sharedstate_new(struct event_base *base, const char *addr,
-				    const char *password, unsigned timeout_ms, const char *prefix);
+struct sharedstate *sharedstate_new(struct event_base *base, const char *addr, const char *password,
+				    unsigned timeout_ms, const char *prefix);
 void sharedstate_free(struct sharedstate *sh);
 
 /* ok: counts is what Redis said; !ok: timeout, error or disconnect (counts NULL). */
@@ -41,7 +41,8 @@ struct shared_req *sharedstate_check(struct sharedstate *sh, const struct ag_ip 
 				     unsigned familiar_ttl, sharedstate_cb cb, void *arg);
 /* One failure for the network and the user (either NULL): counts after it. */
 struct shared_req *sharedstate_fail(struct sharedstate *sh, const struct ag_ip *ip,
-				    const char *user, unsigned window, sharedstate_cb cb, void *arg);
+				    const char *user, unsigned window, sharedstate_cb cb,
+				    void *arg);
 /* A success: the network becomes familiar for the user. No answer is waited for. */
 void sharedstate_success(struct sharedstate *sh, const struct ag_ip *ip, const char *user,
 			 int64_t now, unsigned familiar_ttl);
