@@ -120,6 +120,7 @@ int audit_format_record(const struct ag_audit_record *r, char *buf, size_t len)
 	jb_field(&b, "auth_user", r->auth_user);
 	jb_field(&b, "tls", r->tls);
 	jb_field(&b, "event", r->event);
+	jb_field(&b, "limits", r->limits);
 	jb_field(&b, "mail_from", r->mail_from);
 	if (r->rcpts != NULL) {
 		jb_key(&b, "rcpts");
@@ -204,6 +205,7 @@ int audit_format_record_fitting(const struct ag_audit_record *r, char *buf, size
 	cut.client_ip = r->client_ip;
 	cut.auth_user = r->auth_user;
 	cut.event = r->event;
+	cut.limits = r->limits;
 	cut.size = r->size;
 	cut.action = r->action;
 	cut.queue_id = r->queue_id;

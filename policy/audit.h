@@ -28,6 +28,7 @@ struct ag_audit_record {
 	const char *route;
 	const char *reason;
 	const char *helo;
+	const char *limits; /* auth: "shared" (Redis counters) or "local" (fallback); NULL: no shared_state */
 };
 
 /* "2026-11-23T10:00:00.123Z"; buf of at least 32 bytes. */

@@ -413,20 +413,38 @@ unsigned authlimit_failures(const struct ag_authlimit *t, const struct ag_ip *cl
 	return n;
 }
 
-enum ag_authlimit_rule authlimit_check(const struct ag_authlimit *t, const struct ag_ip *client,
-				       const char *user, int64_t now)
+enum ag_authlimit_rule authlimit_check_shared(const struct ag_authlimit *t,
+					      const struct ag_ip *client, const char *user,
+					      int64_t now, const struct ag_authlimit_shared *sh)
 {
 	struct al_key k;
+	unsigned n;
 
 	if (t == NULL)
 		return AG_AUTHLIMIT_OK;
 	/* A limit of 0 would refuse everyone before a first try: read it as "no limit". */
-	if (t->ip_limit > 0 && al_key_ip(client, &k) && al_count(t, &t->ip, &k, now) >= t->ip_limit)
-		return AG_AUTHLIMIT_NETWORK;
-	if (t->user_limit > 0 && al_key_user(user, &k) &&
-	    al_count(t, &t->user, &k, now) >= t->user_limit && !authlimit_familiar(t, client, user, now))
-		return AG_AUTHLIMIT_USER;
+	if (t->ip_limit > 0 && al_key_ip(client, &k)) {
+		n = al_count(t, &t->ip, &k, now);
+		if (sh != NULL && sh->ip_failures > n)
+			n = sh->ip_failures;
+		if (n >= t->ip_limit)
+			return AG_AUTHLIMIT_NETWORK;
+	}
+	if (t->user_limit > 0 && al_key_user(user, &k)) {
+		n = al_count(t, &t->user, &k, now);
+		if (sh != NULL && sh->user_failures > n)
+			n = sh->user_failures;
+		if (n >= t->user_limit && !(sh != NULL && sh->familiar) &&
+		    !authlimit_familiar(t, client, user, now))
+			return AG_AUTHLIMIT_USER;
+	}
 	return AG_AUTHLIMIT_OK;
+}
+
+enum ag_authlimit_rule authlimit_check(const struct ag_authlimit *t, const struct ag_ip *client,
+				       const char *user, int64_t now)
+{
+	return authlimit_check_shared(t, client, user, now, NULL);
 }
 
 #define AL_REASON_NETWORK "too many failures (auth_fail_limit)"
@@ -454,16 +472,27 @@ enum ag_authlimit_rule authlimit_reason_rule(const char *reason)
 	return AG_AUTHLIMIT_OK;
 }
 
-unsigned authlimit_delay_ms(const struct ag_authlimit *t, const struct ag_ip *client,
-			    const char *user, int64_t now)
+unsigned authlimit_delay_ms_shared(const struct ag_authlimit *t, const struct ag_ip *client,
+				   const char *user, int64_t now,
+				   const struct ag_authlimit_shared *sh)
 {
 	unsigned f = authlimit_failures(t, client, user, now);
 	unsigned d = AL_DELAY_BASE_MS;
 
+	if (sh != NULL && client != NULL && sh->ip_failures > f)
+		f = sh->ip_failures;
+	if (sh != NULL && user != NULL && user[0] != '\0' && sh->user_failures > f)
+		f = sh->user_failures;
 	/* Every failed login waits, the first one included: 500, 1000, 2000, 4000, 8000 ms. */
 	while (f > 1 && d < AL_DELAY_MAX_MS) {
 		d *= 2;
 		f--;
 	}
 	return d < AL_DELAY_MAX_MS ? d : AL_DELAY_MAX_MS;
+}
+
+unsigned authlimit_delay_ms(const struct ag_authlimit *t, const struct ag_ip *client,
+			    const char *user, int64_t now)
+{
+	return authlimit_delay_ms_shared(t, client, user, now, NULL);
 }

@@ -64,6 +64,31 @@ bool authlimit_familiar(const struct ag_authlimit *t, const struct ag_ip *client
 /* Before checking a password: may this attempt go ahead, and if not, by which rule. */
 enum ag_authlimit_rule authlimit_check(const struct ag_authlimit *t, const struct ag_ip *client,
 				       const char *user, int64_t now);
+
+/*
+ * What several proxies know together (shared_state, fetched from Redis by
+ * the caller): failures in the window for the client network and the user,
+ * and whether the network is familiar for the user.
+ */
+struct ag_authlimit_shared {
+	unsigned ip_failures;
+	unsigned user_failures;
+	bool familiar;
+};
+
+/*
+ * authlimit_check with the shared view merged in (sh NULL: local only).
+ * The larger count wins and either table may vouch for familiarity: the
+ * local tables are always updated too, so failures a proxy saw while Redis
+ * was away still count once it is back.
+ */
+enum ag_authlimit_rule authlimit_check_shared(const struct ag_authlimit *t,
+					      const struct ag_ip *client, const char *user,
+					      int64_t now, const struct ag_authlimit_shared *sh);
+/* authlimit_delay_ms with the shared counts merged in the same way (sh may be NULL). */
+unsigned authlimit_delay_ms_shared(const struct ag_authlimit *t, const struct ag_ip *client,
+				   const char *user, int64_t now,
+				   const struct ag_authlimit_shared *sh);
 /*
  * The audit reason of an attempt a rule refused, naming the rule's key; and
  * back, so that authgate-audit tells refusals from wrong passwords by the

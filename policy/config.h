@@ -74,6 +74,10 @@ struct ag_config {
 	unsigned auth_user_fail_limit; /* per user: then unfamiliar networks are locked out */
 	unsigned auth_familiar_days;
 	unsigned auth_familiar_size;
+	char *shared_state;	 /* "none", "unix:/path" or "IP:port" (Redis) */
+	char *shared_state_password_file; /* "" = no Redis AUTH */
+	unsigned shared_state_timeout;	 /* milliseconds */
+	char *shared_state_prefix;
 	unsigned auth_cache_ttl;   /* seconds, 0 = off */
 	unsigned auth_cache_size;  /* entries */
 	unsigned max_connections;

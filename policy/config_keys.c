@@ -38,6 +38,9 @@ static int config_check_pam_service(const char *s, const char **why);
 static int config_check_url(const char *s, const char **why);
 static int config_check_milter_socket(const char *s, const char **why);
 static int config_check_ciphers(const char *s, const char **why);
+static int config_check_shared_state(const char *s, const char **why);
+static int config_check_path_or_empty(const char *s, const char **why);
+static int config_check_prefix(const char *s, const char **why);
 
 #define F(field) offsetof(struct ag_config, field)
 #define STR(sec, key, field, def, fl, chk, doc) \
@@ -102,6 +105,14 @@ const struct config_key config_keys[] = {
 	     "days a network stays familiar for a user after a successful login there"),
 	UINT("proxy", "auth_familiar_size", auth_familiar_size, "100000", 1, 4000000,
 	     "(user, network) pairs remembered as familiar, least recently used forgotten"),
+	STR("proxy", "shared_state", shared_state, "none", 0, config_check_shared_state,
+	    "Redis sharing the auth_fail_*/auth_familiar_* state: none, unix:/PATH or IP:PORT"),
+	STR("proxy", "shared_state_password_file", shared_state_password_file, "", CONFIG_EMPTY_OK,
+	    config_check_path_or_empty, "root-only file with the Redis AUTH password, read at start"),
+	UINT("proxy", "shared_state_timeout", shared_state_timeout, "50", 1, 10000,
+	     "milliseconds an AUTH waits for Redis before deciding from the local tables"),
+	STR("proxy", "shared_state_prefix", shared_state_prefix, "authgate:", 0, config_check_prefix,
+	    "prefix of every Redis key (one per group of proxies sharing a lockout)"),
 	UINT("proxy", "auth_cache_ttl", auth_cache_ttl, "0", 0, 86400,
 	     "seconds a good login is cached, 0 = off"),
 	UINT("proxy", "auth_cache_size", auth_cache_size, "1000", 1, 1000000,
@@ -206,6 +217,49 @@ static int config_check_path(const char *s, const char **why)
 	}
 	if (strlen(s) > 4095) {
 		*why = "path too long";
+		return -1;
+	}
+	return 0;
+}
+
+static int config_check_path_or_empty(const char *s, const char **why)
+{
+	return s[0] == '\0' ? 0 : config_check_path(s, why);
+}
+
+/* Letters, digits and ".-_:" (Redis keys are binary-safe; logs and redis-cli are not). */
+static int config_check_prefix(const char *s, const char **why)
+{
+	return config_check_charset(s, ".-_:", 64, "only letters, digits, '.', '-', '_' and ':' allowed",
+				    why);
+}
+
+/*
+ * An IP address, not a name: hiredis resolves names with a blocking
+ * getaddrinfo(), and the proxy's event loop must never wait on it.
+ */
+static int config_check_shared_state(const char *s, const char **why)
+{
+	struct ag_hostport hp;
+	struct ag_ip ip;
+
+	if (strcmp(s, "none") == 0)
+		return 0;
+	if (strncmp(s, "unix:", 5) == 0) {
+		if (s[5] != '/') {
+			*why = "socket path must be absolute";
+			return -1;
+		}
+		if (strlen(s + 5) > CONFIG_MAX_SOCKET_PATH) {
+			*why = "socket path longer than 107 characters";
+			return -1;
+		}
+		return 0;
+	}
+	if (config_parse_hostport(s, 6379, &hp, why) < 0)
+		return -1;
+	if (net_parse_ip(hp.host, &ip, why) < 0) {
+		*why = "expected none, unix:/PATH or IP:PORT (an address: no DNS lookup in the event loop)";
 		return -1;
 	}
 	return 0;

@@ -9,6 +9,7 @@ policy_libauthgate_a_SOURCES = \
 	policy/reply.c policy/reply.h \
 	policy/audit.c policy/audit.h \
 	policy/authlimit.c policy/authlimit.h \
+	policy/authshare.c policy/authshare.h \
 	policy/utf8.c policy/utf8.h \
 	policy/authres_id.c policy/authres_id.h \
 	policy/escape.c policy/escape.h

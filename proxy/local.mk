@@ -14,6 +14,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/session_proxy.c \
 	proxy/proxyproto.c proxy/proxyproto.h \
 	proxy/authcache.c proxy/authcache.h \
+	proxy/sharedstate.c proxy/sharedstate.h \
 	proxy/startup.c proxy/startup.h \
 	proxy/relay.c proxy/relay.h \
 	proxy/smtp_parse.c proxy/smtp_parse.h \
@@ -23,9 +24,9 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/privsep.c proxy/privsep.h \
 	proxy/privsep_proc.c proxy/privsep_proc.h \
 	proxy/privsep_key.c proxy/privsep_key.h
-proxy_authgate_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) \
+proxy_authgate_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) $(HIREDIS_CFLAGS) \
 	-DAG_VERSION='"$(PACKAGE_VERSION)"'
-proxy_authgate_proxy_LDADD = $(IO_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)
+proxy_authgate_proxy_LDADD = $(IO_LIBS) $(LIBEVENT_LIBS) $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)
 
 # Unit tests of the pure parts (TAP).
 PROXY_TESTS = \

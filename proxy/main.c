@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -22,6 +24,7 @@
 #include "privsep.h"
 #include "server.h"
 #include "session.h"
+#include "sharedstate.h"
 #include "startup.h"
 #include "tls.h"
 #include "tls_tickets.h"
@@ -82,6 +85,74 @@ static int drop_privileges(const char *user)
 		return -1;
 	}
 	return 0;
+}
+
+/* A Redis password is at most this long (the file's first line). */
+#define SHARED_PASSWORD_MAX 512
+
+/*
+ * shared_state_password_file, read once at start while still root: the
+ * unprivileged network process is the one that talks to Redis, so it must
+ * hold the password anyway, and reading it before the privilege drop lets
+ * the file stay root-only (0600 or 0400, owned by root). Anything wider is
+ * refused: a password others can read is no password.
+ */
+static int shared_read_password(struct proxy_server *srv)
+{
+	const char *path = srv->cfg->shared_state_password_file;
+	char buf[SHARED_PASSWORD_MAX + 2];
+	struct stat st;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	if (strcmp(srv->cfg->shared_state, "none") == 0 || path[0] == '\0')
+		return 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		log_msg(LOG_ERR, NULL, "shared_state_password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+		log_msg(LOG_ERR, NULL,
+			"shared_state_password_file %s: must be a regular file of root, mode 0600 "
+			"or stricter",
+			path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		log_msg(LOG_ERR, NULL, "shared_state_password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	len = strcspn(buf, "\r\n");
+	if (len == 0 || len > SHARED_PASSWORD_MAX) {
+		log_msg(LOG_ERR, NULL, "shared_state_password_file %s: empty or over %d bytes", path,
+			SHARED_PASSWORD_MAX);
+		memset(buf, 0, sizeof(buf));
+		return -1;
+	}
+	buf[len] = '\0';
+	srv->shared_password = strdup(buf);
+	memset(buf, 0, sizeof(buf));
+	if (srv->shared_password == NULL) {
+		log_msg(LOG_ERR, NULL, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void shared_password_wipe(struct proxy_server *srv)
+{
+	if (srv->shared_password == NULL)
+		return;
+	memset(srv->shared_password, 0, strlen(srv->shared_password));
+	free(srv->shared_password);
+	srv->shared_password = NULL;
 }
 
 static void warn_restart(const char *what, const char *a, const char *b)
@@ -216,6 +287,14 @@ static void server_reload(struct proxy_server *srv)
 	warn_restart("user", srv->cfg->user, cfg->user);
 	warn_restart("pam_service", srv->cfg->pam_service, cfg->pam_service);
 	warn_restart("audit_log", srv->cfg->audit_log, cfg->audit_log);
+	warn_restart("shared_state", srv->cfg->shared_state, cfg->shared_state);
+	warn_restart("shared_state_password_file", srv->cfg->shared_state_password_file,
+		     cfg->shared_state_password_file);
+	warn_restart("shared_state_prefix", srv->cfg->shared_state_prefix,
+		     cfg->shared_state_prefix);
+	if (srv->cfg->shared_state_timeout != cfg->shared_state_timeout)
+		log_msg(LOG_WARNING, NULL,
+			"reload: shared_state_timeout changed; takes effect after a restart");
 	if (srv->cfg->has_listen_smtps != cfg->has_listen_smtps ||
 	    srv->cfg->has_listen_submission != cfg->has_listen_submission ||
 	    memcmp(&srv->cfg->listen_smtps, &cfg->listen_smtps, sizeof(cfg->listen_smtps)) != 0 ||
@@ -337,6 +416,16 @@ static int server_run(struct proxy_server *srv)
 	}
 	if (server_auth_tables(srv, NULL, srv->cfg) < 0)
 		goto out;
+	if (strcmp(srv->cfg->shared_state, "none") != 0) {
+		srv->shared = sharedstate_new(srv->base, srv->cfg->shared_state, srv->shared_password,
+					      srv->cfg->shared_state_timeout,
+					      srv->cfg->shared_state_prefix);
+		shared_password_wipe(srv);
+		if (srv->shared == NULL) {
+			log_msg(LOG_ERR, NULL, "cannot set up the shared state client");
+			goto out;
+		}
+	}
 	srv->dns = evdns_base_new(srv->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	if (srv->dns == NULL) /* no resolv.conf: numeric backends still work */
 		srv->dns = evdns_base_new(srv->base, 0);
@@ -377,6 +466,10 @@ out:
 	srv->ticket_timer = NULL;
 	if (srv->dns)
 		evdns_base_free(srv->dns, 0);
+	/* After the sessions: their pending requests were cancelled by session_free. */
+	sharedstate_free(srv->shared);
+	srv->shared = NULL;
+	shared_password_wipe(srv);
 	authlimit_free(srv->authlimit);
 	authcache_free(srv->authcache);
 	srv->authlimit = NULL;
@@ -542,6 +635,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, NULL, "daemon: %s", strerror(errno));
 		return 1;
 	}
+	if (shared_read_password(&srv) < 0)
+		return 1;
 	srv.ps = privsep_start(srv.cfg->pam_service, srv.cfg->auth_workers, srv.config_path, &why);
 	if (srv.ps == NULL) {
 		log_msg(LOG_ERR, NULL, "cannot start the authentication process: %s",

@@ -11,6 +11,7 @@
 
 #include "address.h"
 #include "auth.h"
+#include "authlimit.h"
 #include "decide.h"
 #include "msgfilter.h"
 #include "net.h"
@@ -41,6 +42,7 @@ enum session_wait {
 	SW_NONE = 0,
 	SW_PAM,          /* privsep_auth outstanding */
 	SW_AUTH_DELAY,   /* randomised delay before 535 */
+	SW_SHARED,       /* the shared lockout state (Redis) asked, shared_state_timeout at most */
 	SW_BACKEND,      /* a relay command outstanding */
 	SW_BACKEND_DRAIN /* backend output over the high-water mark */
 };
@@ -72,6 +74,8 @@ struct session_txn {
 struct relay;
 struct session_proxyhdr;
 
+struct shared_req;
+
 struct proxy_session {
 	struct proxy_session *next, *prev; /* srv->sessions */
 	struct proxy_server *srv;
@@ -102,6 +106,10 @@ struct proxy_session {
 	char auth_login[AG_MAX_LOGIN + 1];   /* normalised login of the attempt, "" if unusable */
 	unsigned auth_failures;
 	uint64_t auth_req;
+	struct shared_req *shared_req; /* a Redis request outstanding (sharedstate.h) */
+	struct ag_authlimit_shared shared; /* what Redis said last, valid if shared_known */
+	bool shared_known;
+	const char *limits; /* audit: "shared", "local" (Redis did not answer), NULL: not configured */
 	struct event *timer; /* auth delay */
 	struct event *close_timer; /* frees a closing session whose peer stopped reading */
 

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "policy/escape.h"
 #include "privsep.h"
+#include "sharedstate.h"
 
 /* On top of authlimit_delay_ms() (which grows with the failures): so timing tells nothing. */
 #define AUTH_DELAY_JITTER_MS 500
@@ -40,6 +41,23 @@ static const char *auth_limit_user(const struct proxy_session *s)
 	return s->auth_login[0] ? s->auth_login : NULL;
 }
 
+static unsigned auth_familiar_ttl(const struct proxy_session *s)
+{
+	return s->cfg->auth_familiar_days * 86400u;
+}
+
+/* What Redis said last in this session, if it did (shared_state). */
+static const struct ag_authlimit_shared *auth_shared(const struct proxy_session *s)
+{
+	return s->shared_known ? &s->shared : NULL;
+}
+
+static void auth_shared_cancel(struct proxy_session *s)
+{
+	sharedstate_cancel(s->shared_req);
+	s->shared_req = NULL;
+}
+
 static void auth_finish(struct proxy_session *s)
 {
 	if (s->cred != NULL) {
@@ -59,6 +77,7 @@ void session_auth_abort(struct proxy_session *s)
 		privsep_cancel(s->srv->ps, s->auth_req);
 		s->auth_req = 0;
 	}
+	auth_shared_cancel(s);
 	auth_finish(s);
 }
 
@@ -70,6 +89,7 @@ static void auth_audit(struct proxy_session *s, const char *action, const char *
 	/* A success names the login as the message records do (raw; the audit JSON-escapes). */
 	if (s->auth_attempt[0] && !SESSION_AUTHENTICATED(s))
 		r.auth_user = s->auth_attempt;
+	r.limits = s->limits;
 	session_audit_write(s, &r);
 }
 
@@ -88,6 +108,8 @@ static void auth_refuse(struct proxy_session *s, enum ag_authlimit_rule rule)
 	escape_log_str(s->auth_login, esc, sizeof(esc));
 	if (rule == AG_AUTHLIMIT_USER) {
 		authlimit_refused(s->srv->authlimit, auth_limit_ip(s), auth_now());
+		(void)sharedstate_fail(s->srv->shared, auth_limit_ip(s), NULL, s->cfg->auth_fail_window,
+				       NULL, NULL);
 		log_msg(LOG_NOTICE, s->id, "login \"%s\" from [%s] refused: %s", esc, s->ip_text,
 			reason);
 		auth_audit(s, "tempfail", reason);
@@ -114,7 +136,8 @@ static enum ag_authlimit_rule auth_blocked(const struct proxy_session *s)
 
 	if (limit > 0 && s->auth_failures >= limit)
 		return AG_AUTHLIMIT_NETWORK;
-	return authlimit_check(s->srv->authlimit, &s->ip, auth_limit_user(s), auth_now());
+	return authlimit_check_shared(s->srv->authlimit, &s->ip, auth_limit_user(s), auth_now(),
+				      auth_shared(s));
 }
 
 static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
@@ -123,6 +146,8 @@ static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Redis did not report the counts after this failure in time: what is known decides. */
+	auth_shared_cancel(s);
 	/* The password was checked and wrong: only the network limit changes the 535. */
 	if (auth_blocked(s) == AG_AUTHLIMIT_NETWORK) {
 		auth_refuse(s, AG_AUTHLIMIT_NETWORK);
@@ -132,24 +157,48 @@ static void auth_delay_done(evutil_socket_t fd, short what, void *arg)
 	session_resume(s);
 }
 
+/* Redis counted the failure: its counts decide at the end of the delay (auth_delay_done). */
+static void auth_shared_failed(bool ok, const struct ag_authlimit_shared *c, void *arg)
+{
+	struct proxy_session *s = arg;
+
+	s->shared_req = NULL;
+	if (!ok)
+		return;
+	s->shared.ip_failures = c->ip_failures;
+	s->shared.user_failures = c->user_failures;
+	s->shared_known = true;
+}
+
 /* A wrong password costs the client a pause; other sessions run on (no sleep()). */
 static void auth_failed(struct proxy_session *s, const char *reason)
 {
 	unsigned char r[2] = { 0, 0 };
 	const struct ag_ip *ip = auth_limit_ip(s);
 	int64_t now = auth_now();
+	struct ag_authlimit_shared after;
 	struct timeval tv;
 	unsigned ms;
 
 	auth_finish(s);
 	s->auth_failures++;
 	authlimit_fail(s->srv->authlimit, ip, auth_limit_user(s), now);
+	/* The local tables are always kept: they decide whenever Redis does not answer. */
+	auth_shared_cancel(s);
+	s->shared_req = sharedstate_fail(s->srv->shared, ip, auth_limit_user(s),
+					 s->cfg->auth_fail_window, auth_shared_failed, s);
+	if (s->shared_known) {
+		after = s->shared;
+		after.ip_failures += ip != NULL ? 1 : 0;
+		after.user_failures += auth_limit_user(s) != NULL ? 1 : 0;
+	}
 	/* auth_attempt is kept escaped (auth_verify): ready for the log line. */
 	log_msg(LOG_NOTICE, s->id, "authentication failed for \"%s\" from [%s]: %s",
 		s->auth_attempt, s->ip_text, reason);
 	auth_audit(s, "reject", reason);
 	RAND_bytes(r, sizeof(r));
-	ms = authlimit_delay_ms(s->srv->authlimit, ip, auth_limit_user(s), now) +
+	ms = authlimit_delay_ms_shared(s->srv->authlimit, ip, auth_limit_user(s), now,
+				       s->shared_known ? &after : NULL) +
 	     ((unsigned)r[0] << 8 | r[1]) % (AUTH_DELAY_JITTER_MS + 1);
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
@@ -178,6 +227,8 @@ static void auth_succeeded(struct proxy_session *s, const char *via)
 	s->flags |= SF_AUTHENTICATED;
 	snprintf(s->auth_user, sizeof(s->auth_user), "%s", s->auth_login);
 	authlimit_success(s->srv->authlimit, &s->ip, s->auth_login, auth_now());
+	sharedstate_success(s->srv->shared, &s->ip, s->auth_login, auth_now(),
+			    auth_familiar_ttl(s));
 	log_msg(LOG_INFO, s->id, "authenticated \"%s\" from [%s]%s",
 		escape_log_str(s->auth_login, esc, sizeof(esc)), s->ip_text, via ? " (cached)" : "");
 	auth_audit(s, "accept", via);
@@ -215,30 +266,12 @@ static void auth_pam_done(enum privsep_result res, void *arg)
 	}
 }
 
-/* Credentials complete: normalise the login (policy), check the limits and cache, ask PAM. */
-static void auth_verify(struct proxy_session *s)
+/* The login is known and the limits (local, and shared if Redis answered) allow: cache or PAM. */
+static void auth_verify_limits(struct proxy_session *s)
 {
 	struct auth_credentials *cr = s->cred;
 	enum ag_authlimit_rule rule;
-	const char *why = NULL;
 
-	/*
-	 * auth_attempt names the attempt in the log and the audit record, always
-	 * escaped (policy/escape.c): the raw bytes may hold NUL, CR LF, quotes.
-	 */
-	escape_log(cr->user, cr->user_len, s->auth_attempt, sizeof(s->auth_attempt));
-	s->auth_login[0] = '\0';
-	if (policy_normalise_login(s->cfg, cr->user, cr->user_len, s->auth_login,
-				   sizeof(s->auth_login), &why) < 0) {
-		s->auth_login[0] = '\0';
-		auth_failed(s, why ? why : "unusable login name");
-		return;
-	}
-	/*
-	 * From here on the record names the login as PAM sees it, still escaped:
-	 * after PAM answers, this is what used to reach the log raw (issue 11).
-	 */
-	escape_log_str(s->auth_login, s->auth_attempt, sizeof(s->auth_attempt));
 	/* Before PAM: a blocked address or user must not cost PAM time (or learn anything). */
 	rule = auth_blocked(s);
 	if (rule != AG_AUTHLIMIT_OK) {
@@ -262,6 +295,67 @@ static void auth_verify(struct proxy_session *s)
 	}
 	/* The credentials stay (wiped in auth_finish) until PAM answers: the cache needs them. */
 	session_pause(s, SW_PAM);
+}
+
+/* Redis answered the check, or did not in time (ok false): decide, then go on reading. */
+static void auth_shared_checked(bool ok, const struct ag_authlimit_shared *c, void *arg)
+{
+	struct proxy_session *s = arg;
+
+	s->shared_req = NULL;
+	s->shared_known = ok;
+	if (ok) {
+		s->shared = *c;
+		s->limits = "shared";
+	}
+	s->wait = SW_NONE;
+	auth_verify_limits(s);
+	if (s->wait == SW_NONE && s->state != SS_CLOSING)
+		session_resume(s);
+}
+
+/* Credentials complete: normalise the login (policy), check the limits and cache, ask PAM. */
+static void auth_verify(struct proxy_session *s)
+{
+	struct auth_credentials *cr = s->cred;
+	const char *why = NULL;
+
+	/*
+	 * auth_attempt names the attempt in the log and the audit record, always
+	 * escaped (policy/escape.c): the raw bytes may hold NUL, CR LF, quotes.
+	 */
+	escape_log(cr->user, cr->user_len, s->auth_attempt, sizeof(s->auth_attempt));
+	s->auth_login[0] = '\0';
+	if (policy_normalise_login(s->cfg, cr->user, cr->user_len, s->auth_login,
+				   sizeof(s->auth_login), &why) < 0) {
+		s->auth_login[0] = '\0';
+		auth_failed(s, why ? why : "unusable login name");
+		return;
+	}
+	/*
+	 * From here on the record names the login as PAM sees it, still escaped:
+	 * after PAM answers, this is what used to reach the log raw (issue 11).
+	 */
+	escape_log_str(s->auth_login, s->auth_attempt, sizeof(s->auth_attempt));
+	if (s->srv->shared == NULL) {
+		auth_verify_limits(s);
+		return;
+	}
+	/*
+	 * Ask the other proxies' counts first (shared_state), for at most
+	 * shared_state_timeout: no answer, and the local tables decide alone.
+	 */
+	auth_shared_cancel(s);
+	s->limits = "local";
+	s->shared_req = sharedstate_check(s->srv->shared, auth_limit_ip(s), &s->ip,
+					  auth_limit_user(s), auth_now(), auth_familiar_ttl(s),
+					  auth_shared_checked, s);
+	if (s->shared_req == NULL) {
+		s->shared_known = false;
+		auth_verify_limits(s);
+		return;
+	}
+	session_pause(s, SW_SHARED);
 }
 
 static void auth_status(struct proxy_session *s, enum auth_status st)

@@ -11,14 +11,14 @@
 # t_deb_package builds the .deb).
 # shellcheck disable=SC2034
 AG_BUILD_PACKAGES=(build-essential autoconf automake pkg-config libssl-dev libmilter-dev
-	libpam0g-dev libevent-dev libinih-dev zlib1g-dev openssl)
+	libpam0g-dev libevent-dev libinih-dev zlib1g-dev libhiredis-dev openssl)
 # What the demo runs: Postfix and its tools, a PAM module for the test user, swaks with TLS.
 AG_DEMO_PACKAGES=(postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl
 	libpam-pwdfile ca-certificates procps psmisc)
 # What the whole test suite runs on top of that.
 AG_TEST_PACKAGES=("${AG_DEMO_PACKAGES[@]}" miltertest libsasl2-modules sasl2-bin time gzip
 	chromium clang libclang-rt-14-dev haproxy rsyslog logrotate man-db groff-base iproute2
-	jq python3 m4 systemd curl msmtp mutt debhelper lintian git
+	jq python3 m4 systemd curl msmtp mutt debhelper lintian git redis-server
 	libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2)
 # Sendmail, run by the tests without being installed (Debian's sendmail conflicts with
 # postfix): apt-get download + dpkg -x (tests/integration/lib_sendmail.sh). The libraries

@@ -1,6 +1,7 @@
 /*
  * test_policy_authlimit.c: failed-AUTH counters: limit, window, per user and per network,
- * eviction; smart lockout: familiar networks, rules, audit reasons.
+ * eviction; smart lockout: familiar networks, rules, audit reasons; the shared (Redis)
+ * view merged in, and its key names.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "authlimit.h"
+#include "authshare.h"
 #include "net.h"
 #include "tap.h"
 
@@ -320,8 +322,75 @@ static void test_reasons(void)
 	is_int(authlimit_reason_rule(NULL), AG_AUTHLIMIT_OK, "no reason is not a limit");
 }
 
+/* What Redis says (the other proxies' failures) merges with the local tables, larger wins. */
+static void test_shared(void)
+{
+	const struct ag_authlimit_conf conf = {64, 5, 10, 600, 16, 30 * 86400};
+	struct ag_authlimit *t = authlimit_new(&conf);
+	struct ag_ip a = ip("192.0.2.7"), home = ip("198.51.100.20");
+	struct ag_authlimit_shared sh = {0, 0, false};
+
+	ok(t != NULL, "a table for the shared view");
+	is_int(authlimit_check_shared(t, &a, "jdoe", 100, NULL), AG_AUTHLIMIT_OK, "nothing yet");
+	sh.ip_failures = 4;
+	is_int(authlimit_check_shared(t, &a, "jdoe", 100, &sh), AG_AUTHLIMIT_OK,
+	       "4 shared network failures: under auth_fail_limit");
+	sh.ip_failures = 5;
+	is_int(authlimit_check_shared(t, &a, "jdoe", 100, &sh), AG_AUTHLIMIT_NETWORK,
+	       "5 from the other proxies: the network is refused here");
+	is_int(authlimit_check_shared(t, NULL, "jdoe", 100, &sh), AG_AUTHLIMIT_OK,
+	       "a trusted client (no address counted) is not refused by the network count");
+	sh.ip_failures = 2;
+	authlimit_fail(t, &a, NULL, 100);
+	authlimit_fail(t, &a, NULL, 100);
+	authlimit_fail(t, &a, NULL, 100);
+	is_int(authlimit_check_shared(t, &a, NULL, 100, &sh), AG_AUTHLIMIT_OK,
+	       "3 local, 2 shared: the larger (3) counts, not the sum");
+	sh.ip_failures = 0;
+	sh.user_failures = 10;
+	is_int(authlimit_check_shared(t, &home, "jdoe", 100, &sh), AG_AUTHLIMIT_USER,
+	       "a user over auth_user_fail_limit in Redis: unfamiliar network refused");
+	sh.familiar = true;
+	is_int(authlimit_check_shared(t, &home, "jdoe", 100, &sh), AG_AUTHLIMIT_OK,
+	       "a network familiar in Redis (learnt on another proxy) goes ahead");
+	sh.familiar = false;
+	authlimit_success(t, &home, "jdoe", 100);
+	is_int(authlimit_check_shared(t, &home, "jdoe", 100, &sh), AG_AUTHLIMIT_OK,
+	       "familiar locally is enough too (learnt while Redis was away)");
+	sh.user_failures = 3;
+	is_int(authlimit_delay_ms_shared(t, &home, "jdoe", 100, &sh), 2000,
+	       "the delay grows with the shared count");
+	is_int(authlimit_delay_ms_shared(t, &home, "jdoe", 100, NULL), 500,
+	       "and without it, with the local one");
+	authlimit_free(t);
+}
+
+static void test_shared_keys(void)
+{
+	char b[AG_SHARED_KEY_MAX], small[12];
+	struct ag_ip v4 = ip("192.0.2.7"), v6 = ip("2001:db8:1:2:3:4:5:6");
+
+	ok(authshare_key_network("ag:", &v4, b, sizeof(b)) == 0, "a network key");
+	is_str(b, "ag:net:192.0.2.7", "IPv4 per address");
+	ok(authshare_key_network("ag:", &v6, b, sizeof(b)) == 0, "an IPv6 network key");
+	is_str(b, "ag:net:2001:db8:1:2::/64", "IPv6 per /64");
+	ok(authshare_network(&v6, b, sizeof(b)) == 0, "a familiar member");
+	is_str(b, "2001:db8:1:2::/64", "the member is the network");
+	ok(authshare_key_user("ag:", "JDoe", b, sizeof(b)) == 0, "a user key");
+	is_str(b, "ag:user:jdoe", "case folded as the local table does");
+	ok(authshare_key_familiar("ag:", "J Doe\r\n%", b, sizeof(b)) == 0, "odd bytes");
+	is_str(b, "ag:fam:j%20doe%0D%0A%25", "are written %XX: one printable spelling");
+	ok(authshare_key_user("ag:", "", b, sizeof(b)) < 0, "no user, no key");
+	ok(authshare_key_user("ag:", NULL, b, sizeof(b)) < 0, "NULL user, no key");
+	ok(authshare_key_network("ag:", NULL, b, sizeof(b)) < 0, "no address, no key");
+	ok(authshare_key_user("ag:", "averylongname", small, sizeof(small)) < 0,
+	   "a key that does not fit is refused, not cut");
+}
+
 int main(void)
 {
+	test_shared();
+	test_shared_keys();
 	test_limit();
 	test_window();
 	test_per_user();
