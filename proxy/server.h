@@ -17,6 +17,7 @@ struct proxy_session;
 struct ag_authlimit;
 struct authcache;
 struct tls_tickets;
+struct backend_caps;
 
 enum listener_kind { LISTENER_SMTPS = 0, LISTENER_SUBMISSION = 1, LISTENER_COUNT };
 
@@ -32,6 +33,7 @@ struct proxy_server {
 	struct privsep *ps;
 	struct ag_authlimit *authlimit; /* failed AUTHs across sessions, per IP (/64) and user */
 	struct authcache *authcache;    /* recently verified credentials (auth_cache_ttl) */
+	struct backend_caps *backend_caps; /* what each backend's EHLO offers (backend_caps.c) */
 	int listen_fd[LISTENER_COUNT]; /* -1 if not configured */
 	struct evconnlistener *listener[LISTENER_COUNT];
 	struct proxy_session *sessions; /* all live sessions, doubly linked */
