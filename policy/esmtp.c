@@ -1,4 +1,5 @@
-/* esmtp.c: the ESMTP extensions we pass through: EHLO keywords learnt, MAIL/RCPT parameters validated. */
+/* esmtp.c: the ESMTP extensions we pass through: EHLO keywords learnt, MAIL/RCPT parameters
+ * validated. */
 #include "esmtp.h"
 
 #include <stdio.h>
@@ -27,12 +28,13 @@ static bool esmtp_kw_is(const char *kw, size_t kwlen, const char *name)
 
 void esmtp_caps_line(struct ag_esmtp_caps *caps, const char *line, size_t len)
 {
-	const char *kw = line + 4;
+	const char *kw;
 	size_t kwlen;
 
 	/* "250-KEYWORD" / "250 KEYWORD" (RFC 5321 4.1.1.1); the first line is the greeting name. */
 	if (caps == NULL || line == NULL || len < 5 || (line[3] != '-' && line[3] != ' '))
 		return;
+	kw = line + 4;
 	kwlen = len - 4;
 	if (esmtp_kw_is(kw, kwlen, "SIZE")) {
 		uint64_t v = 0;
@@ -148,13 +150,13 @@ static bool esmtp_val_is(const struct esmtp_token *t, const char *v)
 	return t->val != NULL && t->vlen == strlen(v) && strncasecmp(t->val, v, t->vlen) == 0;
 }
 
-#define SEEN(bit)                                                                         \
-	do {                                                                              \
-		if (seen & (bit)) {                                                       \
-			*why = "parameter given twice";                                   \
-			return AG_PARAM_SYNTAX;                                           \
-		}                                                                         \
-		seen |= (bit);                                                            \
+#define SEEN(bit)                                                                                  \
+	do {                                                                                       \
+		if (seen & (bit)) {                                                                \
+			*why = "parameter given twice";                                            \
+			return AG_PARAM_SYNTAX;                                                    \
+		}                                                                                  \
+		seen |= (bit);                                                                     \
 	} while (0)
 
 enum ag_param_result esmtp_parse_mail_params(const char *params, const struct ag_esmtp_allow *allow,
@@ -204,9 +206,11 @@ enum ag_param_result esmtp_parse_mail_params(const char *params, const struct ag
 				return AG_PARAM_SYNTAX;
 			}
 		} else if (strcasecmp(t.kw, "AUTH") == 0) {
-			/* RFC 4954 5: we vouch for the sender ourselves (XCLIENT LOGIN); dropped. */
+			/* RFC 4954 5: we vouch for the sender ourselves (XCLIENT LOGIN); dropped.
+			 */
 			SEEN(0x04);
-			if (t.val == NULL || !(esmtp_val_is(&t, "<>") || esmtp_is_xtext(t.val, t.vlen))) {
+			if (t.val == NULL ||
+			    !(esmtp_val_is(&t, "<>") || esmtp_is_xtext(t.val, t.vlen))) {
 				*why = "bad AUTH parameter";
 				return AG_PARAM_SYNTAX;
 			}
@@ -241,7 +245,8 @@ enum ag_param_result esmtp_parse_mail_params(const char *params, const struct ag
 				return AG_PARAM_UNSUPPORTED;
 			}
 			SEEN(0x20);
-			if (t.val == NULL || t.vlen > AG_MAX_ENVID || !esmtp_is_xtext(t.val, t.vlen)) {
+			if (t.val == NULL || t.vlen > AG_MAX_ENVID ||
+			    !esmtp_is_xtext(t.val, t.vlen)) {
 				*why = "bad ENVID parameter";
 				return AG_PARAM_SYNTAX;
 			}
@@ -261,10 +266,10 @@ static int esmtp_parse_notify(const char *v, size_t vlen, unsigned *out)
 	static const struct {
 		const char *name;
 		unsigned bit;
-	} words[] = { { "NEVER", AG_NOTIFY_NEVER },
-		      { "SUCCESS", AG_NOTIFY_SUCCESS },
-		      { "FAILURE", AG_NOTIFY_FAILURE },
-		      { "DELAY", AG_NOTIFY_DELAY } };
+	} words[] = {{"NEVER", AG_NOTIFY_NEVER},
+		     {"SUCCESS", AG_NOTIFY_SUCCESS},
+		     {"FAILURE", AG_NOTIFY_FAILURE},
+		     {"DELAY", AG_NOTIFY_DELAY}};
 	size_t i = 0;
 
 	*out = 0;
@@ -362,7 +367,8 @@ int esmtp_format_mail_params(const struct ag_mail_params *p, bool with_size, boo
 		return -1;
 	buf[0] = '\0';
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)p->size);
-	if (with_size && p->has_size && p->size > 0 && esmtp_append(buf, len, &off, " SIZE=", num) < 0)
+	if (with_size && p->has_size && p->size > 0 &&
+	    esmtp_append(buf, len, &off, " SIZE=", num) < 0)
 		return -1;
 	if (with_8bit && p->body_8bit && esmtp_append(buf, len, &off, " BODY=8BITMIME", "") < 0)
 		return -1;
@@ -384,7 +390,7 @@ int esmtp_format_rcpt_params(const struct ag_rcpt_params *p, char *buf, size_t l
 		return -1;
 	buf[0] = '\0';
 	if (p->notify != 0) {
-		static const char *const names[] = { "NEVER", "SUCCESS", "FAILURE", "DELAY" };
+		static const char *const names[] = {"NEVER", "SUCCESS", "FAILURE", "DELAY"};
 		char v[40] = "";
 		size_t i;
 

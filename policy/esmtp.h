@@ -1,4 +1,5 @@
-/* esmtp.h: the ESMTP extensions we pass through: EHLO keywords learnt, MAIL/RCPT parameters validated. */
+/* esmtp.h: the ESMTP extensions we pass through: EHLO keywords learnt, MAIL/RCPT parameters
+ * validated. */
 #ifndef AG_ESMTP_H
 #define AG_ESMTP_H
 
@@ -6,15 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AG_MAX_ENVID 100  /* RFC 3461 4.4: ENVID at most 100 characters (xtext encoded) */
-#define AG_MAX_ORCPT 500  /* RFC 3461 4.2: ORCPT at most 500 characters (xtext encoded) */
+#define AG_MAX_ENVID 100 /* RFC 3461 4.4: ENVID at most 100 characters (xtext encoded) */
+#define AG_MAX_ORCPT 500 /* RFC 3461 4.2: ORCPT at most 500 characters (xtext encoded) */
 
 /* What one backend (or every backend, intersected) offers in its EHLO reply. */
 struct ag_esmtp_caps {
-	bool size;       /* SIZE keyword present */
+	bool size;	     /* SIZE keyword present */
 	uint64_t size_limit; /* its value; 0 = no fixed limit (RFC 1870 4) */
-	bool smtputf8;   /* RFC 6531 */
-	bool dsn;        /* RFC 3461 */
+	bool smtputf8;	     /* RFC 6531 */
+	bool dsn;	     /* RFC 3461 */
 };
 
 /* One line of an EHLO reply ("250-SIZE 1000" or "250 DSN"): note what it offers. */
@@ -31,15 +32,15 @@ enum ag_dsn_ret { AG_RET_NONE = 0, AG_RET_FULL, AG_RET_HDRS };
 struct ag_mail_params {
 	bool has_size;
 	uint64_t size;
-	bool body_8bit;   /* BODY=8BITMIME (BODY=7BIT: false) */
-	bool smtputf8;    /* SMTPUTF8 */
+	bool body_8bit; /* BODY=8BITMIME (BODY=7BIT: false) */
+	bool smtputf8;	/* SMTPUTF8 */
 	enum ag_dsn_ret ret;
 	char envid[AG_MAX_ENVID + 1]; /* xtext as given (validated), "" if none */
 };
 
 /* RCPT TO parameters, validated. */
 struct ag_rcpt_params {
-	unsigned notify;  /* AG_NOTIFY_*, 0 if none */
+	unsigned notify;	      /* AG_NOTIFY_*, 0 if none */
 	char orcpt[AG_MAX_ORCPT + 1]; /* "rfc822;xtext" as given (validated), "" if none */
 };
 

@@ -103,14 +103,16 @@ void backend_caps_offer(const struct proxy_server *srv, const struct ag_config *
 	out->size_limit = cfg->max_message_size;
 	out->smtputf8 = out->dsn = true;
 	for (size_t i = 0; srv->backend_caps != NULL && i < cfg->nbackends; i++) {
-		const struct backend_caps_slot *sl = caps_find(srv->backend_caps, &cfg->backends[i]);
+		const struct backend_caps_slot *sl =
+		    caps_find(srv->backend_caps, &cfg->backends[i]);
 
 		if (sl == NULL)
 			continue;
 		known++;
 		out->smtputf8 = out->smtputf8 && sl->caps.smtputf8;
 		out->dsn = out->dsn && sl->caps.dsn;
-		if (sl->caps.size && sl->caps.size_limit > 0 && sl->caps.size_limit < out->size_limit)
+		if (sl->caps.size && sl->caps.size_limit > 0 &&
+		    sl->caps.size_limit < out->size_limit)
 			out->size_limit = sl->caps.size_limit;
 	}
 	if (known == 0)

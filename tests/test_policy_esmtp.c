@@ -1,10 +1,11 @@
-/* test_policy_esmtp.c: EHLO keywords learnt, MAIL/RCPT parameters (SIZE, BODY, SMTPUTF8, DSN) validated. */
+/* test_policy_esmtp.c: EHLO keywords learnt, MAIL/RCPT parameters (SIZE, BODY, SMTPUTF8, DSN)
+ * validated. */
 #include <string.h>
 
 #include "esmtp.h"
 #include "tap.h"
 
-static const struct ag_esmtp_allow all = { true, true }, none = { false, false };
+static const struct ag_esmtp_allow all = {true, true}, none = {false, false};
 
 static enum ag_param_result mail(const char *p, const struct ag_esmtp_allow *a,
 				 struct ag_mail_params *mp)
@@ -57,13 +58,15 @@ static void test_mail(void)
 	ok(mp.has_size && mp.size == 1000 && mp.body_8bit, "mail: values");
 	is_int(mail("SIZE=", &none, &mp), AG_PARAM_SYNTAX, "mail: empty SIZE");
 	is_int(mail("SIZE=12a", &none, &mp), AG_PARAM_SYNTAX, "mail: SIZE not a number");
-	is_int(mail("SIZE=99999999999999999999", &none, &mp), AG_PARAM_SYNTAX, "mail: SIZE overflow");
+	is_int(mail("SIZE=99999999999999999999", &none, &mp), AG_PARAM_SYNTAX,
+	       "mail: SIZE overflow");
 	is_int(mail("SIZE=1 SIZE=2", &none, &mp), AG_PARAM_SYNTAX, "mail: SIZE twice");
 	is_int(mail("BODY=BINARYMIME", &none, &mp), AG_PARAM_SYNTAX, "mail: BODY=BINARYMIME");
 	is_int(mail("AUTH=<>", &none, &mp), AG_PARAM_OK, "mail: AUTH=<> accepted (dropped)");
 	is_int(mail("AUTH=a+2Bb", &none, &mp), AG_PARAM_OK, "mail: AUTH xtext");
 	is_int(mail("AUTH=a+2b", &none, &mp), AG_PARAM_SYNTAX, "mail: AUTH bad hexchar");
-	is_int(mail("SMTPUTF8", &none, &mp), AG_PARAM_UNSUPPORTED, "mail: SMTPUTF8 not offered: 555");
+	is_int(mail("SMTPUTF8", &none, &mp), AG_PARAM_UNSUPPORTED,
+	       "mail: SMTPUTF8 not offered: 555");
 	is_int(mail("SMTPUTF8", &all, &mp), AG_PARAM_OK, "mail: SMTPUTF8 offered");
 	ok(mp.smtputf8, "mail: SMTPUTF8 noted");
 	is_int(mail("SMTPUTF8=yes", &all, &mp), AG_PARAM_SYNTAX, "mail: SMTPUTF8 takes no value");
@@ -93,16 +96,16 @@ static void test_mail(void)
 	is_int(mail("SIZE=1 X\x7f", &all, &mp), AG_PARAM_SYNTAX, "mail: bad keyword char");
 	is_int(mail("BODY=", &all, &mp), AG_PARAM_SYNTAX, "mail: empty value");
 	ok(esmtp_parse_mail_params("SIZE=1 FOO=2", &all, &mp, &why, &bad) == AG_PARAM_UNSUPPORTED &&
-		   strncmp(bad, "FOO=2", 5) == 0,
+	       strncmp(bad, "FOO=2", 5) == 0,
 	   "mail: bad points at the parameter");
 
 	is_int(mail("SIZE=10 BODY=8BITMIME SMTPUTF8 RET=FULL ENVID=id+2B1 AUTH=<>", &all, &mp),
 	       AG_PARAM_OK, "format: parse");
 	ok(esmtp_format_mail_params(&mp, true, true, buf, sizeof(buf)) > 0 &&
-		   strcmp(buf, " SIZE=10 BODY=8BITMIME SMTPUTF8 RET=FULL ENVID=id+2B1") == 0,
+	       strcmp(buf, " SIZE=10 BODY=8BITMIME SMTPUTF8 RET=FULL ENVID=id+2B1") == 0,
 	   "format: rebuilt, AUTH dropped");
 	ok(esmtp_format_mail_params(&mp, false, false, buf, sizeof(buf)) > 0 &&
-		   strcmp(buf, " SMTPUTF8 RET=FULL ENVID=id+2B1") == 0,
+	       strcmp(buf, " SMTPUTF8 RET=FULL ENVID=id+2B1") == 0,
 	   "format: without SIZE/8BITMIME at the backend");
 	ok(esmtp_format_mail_params(&mp, true, true, buf, 10) < 0, "format: too small a buffer");
 }
@@ -120,17 +123,20 @@ static void test_rcpt(void)
 	       "rcpt: NOTIFY bits");
 	is_int(rcpt("NOTIFY=never", &all, &rp), AG_PARAM_OK, "rcpt: NOTIFY=NEVER");
 	is_int(rcpt("NOTIFY=NEVER,SUCCESS", &all, &rp), AG_PARAM_SYNTAX, "rcpt: NEVER not alone");
-	is_int(rcpt("NOTIFY=SUCCESS,SUCCESS", &all, &rp), AG_PARAM_SYNTAX, "rcpt: NOTIFY repeated word");
+	is_int(rcpt("NOTIFY=SUCCESS,SUCCESS", &all, &rp), AG_PARAM_SYNTAX,
+	       "rcpt: NOTIFY repeated word");
 	is_int(rcpt("NOTIFY=SUCCESS,", &all, &rp), AG_PARAM_SYNTAX, "rcpt: NOTIFY trailing comma");
 	is_int(rcpt("NOTIFY=SOMETIMES", &all, &rp), AG_PARAM_SYNTAX, "rcpt: NOTIFY unknown word");
-	is_int(rcpt("NOTIFY=FAILURE NOTIFY=DELAY", &all, &rp), AG_PARAM_SYNTAX, "rcpt: NOTIFY twice");
+	is_int(rcpt("NOTIFY=FAILURE NOTIFY=DELAY", &all, &rp), AG_PARAM_SYNTAX,
+	       "rcpt: NOTIFY twice");
 	is_int(rcpt("ORCPT=rfc822;a+40b.example", &all, &rp), AG_PARAM_OK, "rcpt: ORCPT");
 	is_str(rp.orcpt, "rfc822;a+40b.example", "rcpt: ORCPT value");
 	is_int(rcpt("ORCPT=RFC822;a@b", &all, &rp), AG_PARAM_OK, "rcpt: ORCPT type any case");
 	is_str(rp.orcpt, "rfc822;a@b", "rcpt: ORCPT type normalised");
 	is_int(rcpt("ORCPT=rfc822;", &all, &rp), AG_PARAM_SYNTAX, "rcpt: ORCPT empty address");
 	is_int(rcpt("ORCPT=x400;a", &all, &rp), AG_PARAM_SYNTAX, "rcpt: ORCPT other type");
-	is_int(rcpt("ORCPT=utf-8;a", &all, &rp), AG_PARAM_SYNTAX, "rcpt: ORCPT utf-8 type not passed");
+	is_int(rcpt("ORCPT=utf-8;a", &all, &rp), AG_PARAM_SYNTAX,
+	       "rcpt: ORCPT utf-8 type not passed");
 	is_int(rcpt("ORCPT=rfc822;a+4", &all, &rp), AG_PARAM_SYNTAX, "rcpt: ORCPT bad xtext");
 	{
 		char big[600];
@@ -143,9 +149,10 @@ static void test_rcpt(void)
 		big[6 + 501] = '\0';
 		is_int(rcpt(big, &all, &rp), AG_PARAM_SYNTAX, "rcpt: ORCPT of 501 refused");
 	}
-	is_int(rcpt("NOTIFY=DELAY,SUCCESS ORCPT=rfc822;u+40x", &all, &rp), AG_PARAM_OK, "format: parse");
+	is_int(rcpt("NOTIFY=DELAY,SUCCESS ORCPT=rfc822;u+40x", &all, &rp), AG_PARAM_OK,
+	       "format: parse");
 	ok(esmtp_format_rcpt_params(&rp, buf, sizeof(buf)) > 0 &&
-		   strcmp(buf, " NOTIFY=SUCCESS,DELAY ORCPT=rfc822;u+40x") == 0,
+	       strcmp(buf, " NOTIFY=SUCCESS,DELAY ORCPT=rfc822;u+40x") == 0,
 	   "format: rcpt rebuilt");
 }
 
