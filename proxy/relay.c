@@ -77,6 +77,7 @@ struct relay {
 	bool probe;                /* only learn the EHLO (backend_caps.c), then QUIT */
 	struct ag_config *cfg_held; /* a probe's own reference: it outlives reloads */
 	bool xclient_refused; /* a backend was passed over for want of XCLIENT: 451 4.7.0 */
+	bool ext_refused;     /* one was passed over for want of SMTPUTF8 or DSN */
 	char xclient_names[256];
 	struct xclient_cmds xc;
 	size_t xc_next;
@@ -257,10 +258,12 @@ static void relay_send_mail(struct relay *r)
 
 	backend_caps_learn(r->srv, &r->cfg->backends[r->backend], &r->caps);
 	if (r->mp.smtputf8 && !r->caps.smtputf8) {
+		r->ext_refused = true;
 		relay_fail(r, "does not offer SMTPUTF8 (any more): not used for this message");
 		return;
 	}
 	if ((r->mp.ret != AG_RET_NONE || r->mp.envid[0] != '\0') && !r->caps.dsn) {
+		r->ext_refused = true;
 		relay_fail(r, "does not offer DSN (any more): not used for this message");
 		return;
 	}
@@ -503,6 +506,8 @@ static void relay_connect_next(struct relay *r)
 		log_msg(LOG_ERR, r->cl.session_id, "%s",
 			r->xclient_refused ? "no backend takes XCLIENT LOGIN and ADDR from us: "
 					     "mail refused with 451 4.7.0"
+			: r->ext_refused   ? "no backend offers the SMTPUTF8 or DSN this message "
+					     "asks for (any more): 451 4.4.1"
 					   : "no backend reachable");
 		r->state = RS_DEAD;
 		r->backend_name[0] = '\0';

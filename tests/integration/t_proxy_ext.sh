@@ -81,14 +81,30 @@ ag_check "the audit log has the UTF-8 recipient" -- grep -q "\"$jorg@example.org
 
 n_utf8=$(grep -c "to=<$jorg@example.org>" "$log" || true)
 
-# Postfix stops offering SMTPUTF8: the next real transaction's EHLO tells the proxy.
+# Postfix stops offering SMTPUTF8 while a client that was promised it is connected: the
+# transaction's own EHLO to Postfix tells the proxy, which passes that backend over (451,
+# never a parameter Postfix did not offer) and promises SMTPUTF8 no more.
+ag_c_open_tls "$AG_SMTPS"
+ag_check "banner (1b)" -- ag_c_expect '^220 '
+ag_c_send "EHLO client.example"
+ag_check "EHLO (1b) still offers SMTPUTF8" -- ag_c_expect '^250 '
+ag_check "SMTPUTF8 advertised (1b)" -- grep -q '^250-SMTPUTF8$' <<<"$AG_C_REPLY"
+ag_c_send "AUTH PLAIN $(ag_auth_plain "$AG_USER" "$AG_PASS")"
+ag_check "AUTH (1b)" -- ag_c_expect '^235 '
 ag_postfix_set "$AG_PF" smtputf8_enable=no
 ag_postfix_reload "$AG_PF"
+ag_c_send "MAIL FROM:<$AG_USER@authgate.test> SMTPUTF8"
+ag_check "MAIL SMTPUTF8 to a backend that no longer offers it: 451 4.4.1" -- \
+	ag_c_expect '^451 4\.4\.1 ' 30
+ag_c_send "QUIT"
+ag_c_close
+ag_check "the proxy says why" -- \
+	grep -q "backend $be: does not offer SMTPUTF8 (any more)" "$AG_PROXY_LOG"
+ag_check "that transaction's EHLO updated what the proxy knows" -- \
+	grep -q "backend $be offers SIZE 2000000, SMTPUTF8 no, DSN yes" "$AG_PROXY_LOG"
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
 	--auth-password "$AG_PASS" --body 'plain after change 0e9f')
 ag_check "an ASCII message still goes through" -- ag_reply_in "$out" '^250 .*queued as'
-ag_check "that transaction's EHLO updated what the proxy knows" -- \
-	grep -q "backend $be offers SIZE 2000000, SMTPUTF8 no, DSN yes" "$AG_PROXY_LOG"
 ag_c_open_tls "$AG_SMTPS"
 ag_check "banner (2)" -- ag_c_expect '^220 '
 ag_c_send "EHLO client.example"
