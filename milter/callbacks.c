@@ -319,7 +319,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	if (failed)
 		return cb_tempfail(c, "{auth_authen} too long or out of memory");
 	if (argv != NULL && argv[0] != NULL) {
-		if (address_parse_path(argv[0], strlen(argv[0]), true, &addr, &why) == 0) {
+		if (address_parse_path(argv[0], strlen(argv[0]), AG_ADDR_NULL_OK | AG_ADDR_UTF8, &addr,
+				       &why) == 0) {
 			c->msg.has_from = true;
 			cb_copy(c->msg.mail_from, sizeof(c->msg.mail_from), addr.addr);
 		} else {
@@ -389,7 +390,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	if (c->msg.queue_id[0] == '\0')
 		cb_queue_id(ctx, c);
 	if (argv == NULL || argv[0] == NULL ||
-	    address_parse_path(argv[0], strlen(argv[0]), false, &addr, &why) < 0) {
+	    address_parse_path(argv[0], strlen(argv[0]), AG_ADDR_UTF8, &addr, &why) < 0) {
 		/* Never guess: an address we cannot read could be anything, even a relay. */
 		memset(&d, 0, sizeof(d));
 		d.action = AG_ACTION_REJECT;

@@ -6,6 +6,9 @@
 #include <strings.h>
 
 #include "net.h"
+#include "utf8.h"
+
+const char address_why_utf8[] = "non-ASCII address without SMTPUTF8";
 
 #define ADDR_MAX_LABEL 63
 #define ADDR_MAX_LITERAL 64 /* "IPv6:" plus the longest IPv6 text form, with room to spare */
@@ -126,8 +129,13 @@ static int addr_parse_local(struct addr_cursor *c, char *out, const char **why)
 	return 0;
 }
 
-/* Domain = sub-domain *("." sub-domain), Let-dig [Ldh-str] (RFC 5321 4.1.2). out may be NULL. */
-static int addr_parse_domain(struct addr_cursor *c, char *out, const char **why)
+/*
+ * Domain = sub-domain *("." sub-domain), Let-dig [Ldh-str] (RFC 5321 4.1.2);
+ * with utf8, a sub-domain may be a U-label (RFC 6531 3.3): its non-ASCII bytes
+ * were checked as UTF-8 before (addr_check_bytes), and count as letters,
+ * bytes towards the 63 of a label. out may be NULL.
+ */
+static int addr_parse_domain(struct addr_cursor *c, char *out, bool utf8, const char **why)
 {
 	size_t start = c->p, n, label = 0;
 	int ch, prev = '.';
@@ -144,7 +152,7 @@ static int addr_parse_domain(struct addr_cursor *c, char *out, const char **why)
 				return -1;
 			}
 			label = 0;
-		} else if (addr_is_alnum(ch) || ch == '-') {
+		} else if (addr_is_alnum(ch) || ch == '-' || (utf8 && ch >= 0x80)) {
 			if (label == 0 && ch == '-') {
 				*why = "hyphen at the start of a domain label";
 				return -1;
@@ -241,11 +249,11 @@ static int addr_parse_literal(struct addr_cursor *c, char *out, const char **why
 }
 
 /* A-d-l = At-domain *( "," At-domain ), then ":" (RFC 5321 4.1.2; ignored per Appendix C). */
-static int addr_skip_route(struct addr_cursor *c, const char **why)
+static int addr_skip_route(struct addr_cursor *c, bool utf8, const char **why)
 {
 	while (addr_peek(c) == '@') {
 		c->p++;
-		if (addr_parse_domain(c, NULL, why) < 0)
+		if (addr_parse_domain(c, NULL, utf8, why) < 0)
 			return -1;
 		if (addr_peek(c) == ':') {
 			c->p++;
@@ -321,13 +329,34 @@ toolong:
 	return -1;
 }
 
-/* The characters no path may hold, checked over the whole argument before anything else. */
-static int addr_check_bytes(const char *arg, size_t len, const char **why)
+/*
+ * The characters no path may hold, checked over the whole argument before
+ * anything else. 8-bit bytes only with utf8 (SMTPUTF8 in effect), and then
+ * only as valid UTF-8 (RFC 6531 3.3: UTF8-non-ascii), so that what the
+ * parser takes byte by byte later is whole characters.
+ */
+static int addr_check_bytes(const char *arg, size_t len, bool utf8, const char **why)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++) {
 		int ch = (unsigned char)arg[i];
+
+		if (ch >= 0x80) {
+			size_t n;
+
+			if (!utf8) {
+				*why = address_why_utf8;
+				return -1;
+			}
+			n = utf8_sequence_len((const unsigned char *)arg + i, len - i);
+			if (n == 0) {
+				*why = "invalid UTF-8 in address";
+				return -1;
+			}
+			i += n - 1;
+			continue;
+		}
 
 		if (ch == '\0') {
 			*why = "NUL in address";
@@ -345,9 +374,10 @@ static int addr_check_bytes(const char *arg, size_t len, const char **why)
 	return 0;
 }
 
-int address_parse_path(const char *arg, size_t len, bool allow_null, struct ag_address *out,
+int address_parse_path(const char *arg, size_t len, unsigned flags, struct ag_address *out,
 		       const char **why)
 {
+	const bool allow_null = (flags & AG_ADDR_NULL_OK) != 0, utf8 = (flags & AG_ADDR_UTF8) != 0;
 	struct addr_cursor c = { arg, len, 0 };
 	const char *dummy;
 	size_t path_start, path_len;
@@ -365,7 +395,7 @@ int address_parse_path(const char *arg, size_t len, bool allow_null, struct ag_a
 		*why = "empty address";
 		return -1;
 	}
-	if (addr_check_bytes(arg, len, why) < 0)
+	if (addr_check_bytes(arg, len, utf8, why) < 0)
 		return -1;
 	while (addr_is_space(addr_peek(&c)))
 		c.p++;
@@ -386,7 +416,7 @@ int address_parse_path(const char *arg, size_t len, bool allow_null, struct ag_a
 			out->null_path = true;
 			goto after_path;
 		}
-		if (addr_peek(&c) == '@' && addr_skip_route(&c, why) < 0)
+		if (addr_peek(&c) == '@' && addr_skip_route(&c, utf8, why) < 0)
 			return -1;
 	}
 	if (addr_parse_local(&c, out->local, why) < 0)
@@ -397,7 +427,7 @@ int address_parse_path(const char *arg, size_t len, bool allow_null, struct ag_a
 		if (addr_peek(&c) == '[') {
 			if (addr_parse_literal(&c, out->domain, why) < 0)
 				return -1;
-		} else if (addr_parse_domain(&c, out->domain, why) < 0) {
+		} else if (addr_parse_domain(&c, out->domain, utf8, why) < 0) {
 			return -1;
 		}
 	} else if (!((bracketed && ch == '>') || (!bracketed && (ch < 0 || addr_is_space(ch)))) ||
@@ -438,6 +468,9 @@ after_path:
 	while (addr_is_space(addr_peek(&c)))
 		c.p++;
 	out->params_off = c.p;
+	for (size_t i = path_start; i < path_start + path_len - (bracketed ? 0 : 2); i++)
+		if ((unsigned char)arg[i] >= 0x80)
+			out->utf8 = true;
 	if (out->null_path)
 		return 0;
 	return addr_make_canonical(out, why);

@@ -11,6 +11,7 @@ policy_libauthgate_a_SOURCES = \
 	policy/authlimit.c policy/authlimit.h \
 	policy/authshare.c policy/authshare.h \
 	policy/utf8.c policy/utf8.h \
+	policy/esmtp.c policy/esmtp.h \
 	policy/authres_id.c policy/authres_id.h \
 	policy/escape.c policy/escape.h
 policy_libauthgate_a_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
@@ -26,7 +27,8 @@ POLICY_TESTS = \
 	tests/test_policy_reply \
 	tests/test_policy_audit \
 	tests/test_policy_authres_id \
-	tests/test_policy_escape
+	tests/test_policy_escape \
+	tests/test_policy_esmtp
 check_PROGRAMS += $(POLICY_TESTS)
 TESTS += $(POLICY_TESTS)
 tests_test_policy_config_SOURCES = tests/test_policy_config.c tests/tap.h
@@ -45,3 +47,5 @@ tests_test_policy_authres_id_SOURCES = tests/test_policy_authres_id.c tests/tap.
 tests_test_policy_authres_id_LDADD = $(POLICY_LIBS)
 tests_test_policy_escape_SOURCES = tests/test_policy_escape.c tests/tap.h
 tests_test_policy_escape_LDADD = $(POLICY_LIBS)
+tests_test_policy_esmtp_SOURCES = tests/test_policy_esmtp.c tests/tap.h
+tests_test_policy_esmtp_LDADD = $(POLICY_LIBS)

@@ -40,6 +40,9 @@ static const struct ag_reply reply_table[AG_REPLY_COUNT] = {
 	/* Relaying without the login would make the mail look unauthenticated (or local). */
 	[AG_REPLY_XCLIENT_UNAVAILABLE] = { 451, "4.7.0",
 		"Cannot pass on the authenticated identity, try again later", false },
+	/* RFC 6531 3.5: a UTF-8 address where SMTPUTF8 is not in effect. */
+	[AG_REPLY_SMTPUTF8_REQUIRED] = { 553, "5.6.7",
+		"Non-ASCII address needs SMTPUTF8, and only where it is offered", false },
 };
 
 const struct ag_reply *reply_get(enum ag_reply_id id)

@@ -31,6 +31,7 @@ enum ag_reply_id {
 	AG_REPLY_BARE_NEWLINE,             /* 554 5.6.0 bare CR or LF, or NUL, in DATA */
 	AG_REPLY_LEADING_FOLD,             /* 554 5.6.0 first text line is a continuation */
 	AG_REPLY_XCLIENT_UNAVAILABLE,      /* 451 4.7.0 no backend takes XCLIENT LOGIN/ADDR */
+	AG_REPLY_SMTPUTF8_REQUIRED,        /* 553 5.6.7 UTF-8 address without SMTPUTF8 */
 	AG_REPLY_COUNT
 };
 

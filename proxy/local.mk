@@ -17,6 +17,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/sharedstate.c proxy/sharedstate.h \
 	proxy/startup.c proxy/startup.h \
 	proxy/relay.c proxy/relay.h \
+	proxy/backend_caps.c proxy/backend_caps.h \
 	proxy/smtp_parse.c proxy/smtp_parse.h \
 	proxy/auth.c proxy/auth.h \
 	proxy/msgfilter.c proxy/msgfilter.h \

@@ -17,6 +17,7 @@
 
 #include "io/auditlog.h"
 #include "authcache.h"
+#include "backend_caps.h"
 #include "authlimit.h"
 #include "io/configfile.h"
 #include "listener.h"
@@ -311,6 +312,8 @@ static void server_reload(struct proxy_server *srv)
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = ctx;
 	log_msg(LOG_INFO, NULL, "configuration reloaded from %s", srv->config_path);
+	/* The backends may be new, or reconfigured: what may EHLO promise now? */
+	backend_caps_probe_all(srv, srv->cfg);
 }
 
 static void grace_expired(evutil_socket_t fd, short what, void *arg)
@@ -441,6 +444,12 @@ static int server_run(struct proxy_server *srv)
 	}
 	if (srv->tickets != NULL && ticket_timer_arm(srv) < 0)
 		goto out;
+	srv->backend_caps = backend_caps_new();
+	if (srv->backend_caps == NULL) {
+		log_msg(LOG_ERR, NULL, "out of memory");
+		goto out;
+	}
+	backend_caps_probe_all(srv, srv->cfg);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		sigev[i] = evsignal_new(srv->base, sigs[i], on_signal, srv);
 		if (sigev[i] == NULL || evsignal_add(sigev[i], NULL) < 0) {
@@ -478,6 +487,8 @@ out:
 	privsep_stop(srv->ps);
 	srv->ps = NULL;
 	event_base_free(srv->base);
+	backend_caps_free(srv->backend_caps);
+	srv->backend_caps = NULL;
 	return rc;
 }
 

@@ -26,7 +26,9 @@
 #include <event2/dns.h>
 #include <event2/event.h>
 
+#include "backend_caps.h"
 #include "policy/config.h"
+#include "policy/esmtp.h"
 #include "log.h"
 #include "policy/escape.h"
 #include "reply.h"
@@ -71,14 +73,17 @@ struct relay {
 	char backend_name[AG_MAX_HOST + 16];
 
 	bool ext_xclient, ext_size, ext_8bitmime;
+	struct ag_esmtp_caps caps; /* of the EHLO reply being read */
+	bool probe;                /* only learn the EHLO (backend_caps.c), then QUIT */
+	struct ag_config *cfg_held; /* a probe's own reference: it outlives reloads */
 	bool xclient_refused; /* a backend was passed over for want of XCLIENT: 451 4.7.0 */
+	bool ext_refused;     /* one was passed over for want of SMTPUTF8 or DSN */
 	char xclient_names[256];
 	struct xclient_cmds xc;
 	size_t xc_next;
 
 	char mail_from[600]; /* "MAIL FROM:<...>" without the parameters */
-	uint64_t size;
-	bool body_8bit;
+	struct ag_mail_params mp; /* validated by the session; rebuilt here, never copied raw */
 
 	char reply[RELAY_MAX_REPLY];
 	size_t reply_len;
@@ -101,6 +106,8 @@ static void relay_destroy(struct relay *r)
 		event_free(r->timer);
 	if (r->done_ev)
 		event_free(r->done_ev);
+	if (r->cfg_held)
+		config_unref(r->cfg_held);
 	free(r);
 }
 
@@ -191,6 +198,10 @@ static void relay_fail(struct relay *r, const char *why)
 		return;
 	}
 	if (relay_before_mail_accepted(r)) {
+		if (r->probe) {
+			relay_destroy(r);
+			return;
+		}
 		r->backend++;
 		relay_connect_next(r);
 		return;
@@ -233,18 +244,34 @@ static void relay_capability(struct relay *r, const char *line, size_t len)
 	} else if (kwlen == 8 && strncasecmp(kw, "8BITMIME", 8) == 0) {
 		r->ext_8bitmime = true;
 	}
+	esmtp_caps_line(&r->caps, line, len);
 }
 
+/*
+ * The backend's last EHLO reply is in: remember what it offers (for the next
+ * client's EHLO), then MAIL, unless the transaction needs what this backend
+ * does not offer; then it is passed over like one that is down.
+ */
 static void relay_send_mail(struct relay *r)
 {
-	char params[64] = "";
-	size_t n = 0;
+	char params[256];
 
-	if (r->ext_size && r->size > 0)
-		n += (size_t)snprintf(params + n, sizeof(params) - n, " SIZE=%llu",
-				      (unsigned long long)r->size);
-	if (r->ext_8bitmime && r->body_8bit)
-		snprintf(params + n, sizeof(params) - n, " BODY=8BITMIME");
+	backend_caps_learn(r->srv, &r->cfg->backends[r->backend], &r->caps);
+	if (r->mp.smtputf8 && !r->caps.smtputf8) {
+		r->ext_refused = true;
+		relay_fail(r, "does not offer SMTPUTF8 (any more): not used for this message");
+		return;
+	}
+	if ((r->mp.ret != AG_RET_NONE || r->mp.envid[0] != '\0') && !r->caps.dsn) {
+		r->ext_refused = true;
+		relay_fail(r, "does not offer DSN (any more): not used for this message");
+		return;
+	}
+	if (esmtp_format_mail_params(&r->mp, r->ext_size, r->ext_8bitmime, params,
+				     sizeof(params)) < 0) {
+		relay_fail(r, "MAIL parameters too long");
+		return;
+	}
 	relay_send(r, RS_MAIL, "%s%s", r->mail_from, params);
 }
 
@@ -287,12 +314,20 @@ static void relay_reply_done(struct relay *r, int code)
 	case RS_GREETING:
 		if (code != 220)
 			goto refused;
+		memset(&r->caps, 0, sizeof(r->caps));
 		relay_send(r, RS_EHLO, "EHLO %s", r->cfg->hostname);
 		break;
 	case RS_EHLO:
 	case RS_EHLO2:
 		if (code != 250)
 			goto refused;
+		if (r->probe) {
+			backend_caps_learn(r->srv, &r->cfg->backends[r->backend], &r->caps);
+			relay_send(r, RS_QUIT, "QUIT");
+			evtimer_del(r->timer);
+			relay_arm(r, RELAY_QUIT_TIMEOUT);
+			break;
+		}
 		if (r->state == RS_EHLO && r->cfg->backend_xclient) {
 			/*
 			 * Fail closed: without XCLIENT LOGIN and ADDR the backend would
@@ -328,6 +363,7 @@ static void relay_reply_done(struct relay *r, int code)
 		}
 		/* XCLIENT_README: the session starts over; EHLO again. */
 		r->ext_size = r->ext_8bitmime = r->ext_xclient = false;
+		memset(&r->caps, 0, sizeof(r->caps));
 		relay_send(r, RS_EHLO2, "EHLO %s", r->cfg->hostname);
 		break;
 	case RS_MAIL:
@@ -470,6 +506,8 @@ static void relay_connect_next(struct relay *r)
 		log_msg(LOG_ERR, r->cl.session_id, "%s",
 			r->xclient_refused ? "no backend takes XCLIENT LOGIN and ADDR from us: "
 					     "mail refused with 451 4.7.0"
+			: r->ext_refused   ? "no backend offers the SMTPUTF8 or DSN this message "
+					     "asks for (any more): 451 4.4.1"
 					   : "no backend reachable");
 		r->state = RS_DEAD;
 		r->backend_name[0] = '\0';
@@ -518,22 +556,46 @@ struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
 	return r;
 }
 
-void relay_mail(struct relay *r, const char *from, uint64_t size, bool body_8bit)
+void relay_mail(struct relay *r, const char *from, const struct ag_mail_params *mp)
 {
 	snprintf(r->mail_from, sizeof(r->mail_from), "MAIL FROM:<%s>", from);
-	r->size = size;
-	r->body_8bit = body_8bit;
+	r->mp = *mp;
 	r->backend = 0;
 	relay_connect_next(r);
 }
 
-void relay_rcpt(struct relay *r, const char *to)
+void relay_rcpt(struct relay *r, const char *to, const struct ag_rcpt_params *rp)
 {
-	if (r->state != RS_READY) {
+	char params[AG_MAX_ORCPT + 64];
+
+	if (r->state != RS_READY || esmtp_format_rcpt_params(rp, params, sizeof(params)) < 0) {
 		relay_complete_451(r, RELAY_STEP_RCPT);
 		return;
 	}
-	relay_send(r, RS_RCPT, "RCPT TO:<%s>", to);
+	/* The session offered DSN only if this backend did: its EHLO was checked at MAIL. */
+	if (params[0] != '\0' && !r->caps.dsn) {
+		relay_complete_451(r, RELAY_STEP_RCPT);
+		return;
+	}
+	relay_send(r, RS_RCPT, "RCPT TO:<%s>%s", to, params);
+}
+
+void relay_probe(struct proxy_server *srv, struct ag_config *cfg, size_t backend)
+{
+	struct relay_client cl;
+	struct relay *r;
+
+	if (backend >= cfg->nbackends)
+		return;
+	memset(&cl, 0, sizeof(cl));
+	cl.session_id = "probe";
+	r = relay_new(srv, cfg, &cl, NULL, NULL);
+	if (r == NULL)
+		return;
+	r->cfg_held = config_ref(cfg);
+	r->probe = true;
+	r->backend = backend;
+	relay_connect_next(r);
 }
 
 void relay_data(struct relay *r)

@@ -8,6 +8,8 @@
 
 struct proxy_server;
 struct ag_config;
+struct ag_mail_params;
+struct ag_rcpt_params;
 
 #define RELAY_MAX_REPLY 2048 /* a backend reply passed back to the client (all its lines) */
 
@@ -38,9 +40,15 @@ typedef void (*relay_cb)(void *arg, enum relay_step step, int code, const char *
 
 struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
 			const struct relay_client *cl, relay_cb cb, void *arg);
-/* Connect (failover in the configured order), greet, XCLIENT, then MAIL FROM:<from>. */
-void relay_mail(struct relay *r, const char *from, uint64_t size, bool body_8bit);
-void relay_rcpt(struct relay *r, const char *to);
+/*
+ * Connect (failover in the configured order), greet, XCLIENT, then MAIL FROM:<from>
+ * with mp's parameters (those the backend offers: a backend without SMTPUTF8
+ * or DSN that mp needs is passed over).
+ */
+void relay_mail(struct relay *r, const char *from, const struct ag_mail_params *mp);
+void relay_rcpt(struct relay *r, const char *to, const struct ag_rcpt_params *rp);
+/* Connect to backend number i of cfg, EHLO, QUIT: only to learn what it offers. */
+void relay_probe(struct proxy_server *srv, struct ag_config *cfg, size_t backend);
 void relay_data(struct relay *r);
 /* Message bytes after our 354. -1 if the backend is gone; 1 if the caller should wait for DRAINED. */
 int relay_write(struct relay *r, const char *data, size_t len);

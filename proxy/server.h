@@ -18,6 +18,7 @@ struct ag_authlimit;
 struct authcache;
 struct tls_tickets;
 struct sharedstate;
+struct backend_caps;
 
 enum listener_kind { LISTENER_SMTPS = 0, LISTENER_SUBMISSION = 1, LISTENER_COUNT };
 
@@ -35,6 +36,7 @@ struct proxy_server {
 	struct authcache *authcache;    /* recently verified credentials (auth_cache_ttl) */
 	struct sharedstate *shared;     /* shared_state: Redis, NULL for none */
 	char *shared_password;          /* read as root at start; wiped once handed over */
+	struct backend_caps *backend_caps; /* what each backend's EHLO offers (backend_caps.c) */
 	int listen_fd[LISTENER_COUNT]; /* -1 if not configured */
 	struct evconnlistener *listener[LISTENER_COUNT];
 	struct proxy_session *sessions; /* all live sessions, doubly linked */

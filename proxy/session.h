@@ -69,6 +69,8 @@ struct session_txn {
 	char pending_rcpt[AG_MAX_PATH + 1]; /* RCPT waiting for the backend's reply */
 	struct msgfilter *filter;
 	bool prev_crlf;   /* the last DATA line ended in CRLF: a "." may end the message */
+	bool smtputf8;    /* MAIL had SMTPUTF8 (RFC 6531): UTF-8 addresses in this transaction */
+	uint64_t size_limit; /* the SIZE EHLO offered at MAIL: ours or a backend's, the smaller */
 };
 
 struct relay;

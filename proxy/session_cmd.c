@@ -8,6 +8,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "backend_caps.h"
 #include "policy/config.h"
 #include "log.h"
 
@@ -59,11 +60,19 @@ static void proceed_helo(struct proxy_session *s, const struct smtp_command *c)
 
 static void proceed_ehlo(struct proxy_session *s, const struct smtp_command *c)
 {
+	struct ag_esmtp_caps offer;
+
 	helo_store(s, c);
 	s->flags |= SF_EHLO;
 	session_reply(s, "250-%s", s->cfg->hostname);
 	session_reply(s, "250-PIPELINING");
-	session_reply(s, "250-SIZE %llu", (unsigned long long)s->cfg->max_message_size);
+	/* Derived from what the backends offer (backend_caps.c), never promised beyond it. */
+	backend_caps_offer(s->srv, s->cfg, &offer);
+	session_reply(s, "250-SIZE %llu", (unsigned long long)offer.size_limit);
+	if (offer.dsn)
+		session_reply(s, "250-DSN");
+	if (offer.smtputf8)
+		session_reply(s, "250-SMTPUTF8");
 	if (ADVERTISE_STARTTLS(s))
 		session_reply(s, "250-STARTTLS");
 	if (ADVERTISE_AUTH(s)) {

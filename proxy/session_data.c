@@ -11,53 +11,40 @@
 #include <event2/bufferevent_ssl.h>
 
 #include "audit.h"
+#include "backend_caps.h"
+#include "policy/esmtp.h"
 #include "policy/config.h"
 #include "log.h"
 #include "policy/escape.h"
 #include "relay.h"
 
-/* Parse MAIL's ESMTP parameters; 0 ok, -1 when a reply was given. */
-static int mail_params(struct proxy_session *s, const char *p, uint64_t *size, bool *body_8bit)
+/* A refused MAIL/RCPT parameter: 555 when not offered (RFC 5321 4.1.1.11), 501 when malformed. */
+static void params_refuse(struct proxy_session *s, enum ag_param_result res, const char *why,
+			  const char *bad)
 {
-	while (*p != '\0') {
-		size_t n;
-		char word[SMTP_MAX_COMMAND_LINE];
+	char esc[ESCAPE_LOG_SIZE(64)];
+	size_t n = strcspn(bad, " \t");
 
-		while (*p == ' ')
-			p++;
-		n = strcspn(p, " ");
-		if (n == 0)
-			break;
-		snprintf(word, sizeof(word), "%.*s", (int)n, p);
-		p += n;
-		if (strncasecmp(word, "SIZE=", 5) == 0) {
-			char *end;
-			unsigned long long v = strtoull(word + 5, &end, 10);
+	/* Client bytes in a reply: escaped and bounded, as in the log. */
+	log_escape(bad, n > 64 ? 64 : n, esc, sizeof(esc));
+	if (res == AG_PARAM_UNSUPPORTED)
+		session_reply(s, "555 5.5.4 Unsupported option: %s", esc);
+	else
+		session_reply(s, "501 5.5.4 Bad parameter: %s (%s)", esc, why);
+}
 
-			if (word[5] == '\0' || *end != '\0') {
-				session_reply(s, "501 5.5.4 Bad SIZE parameter");
-				return -1;
-			}
-			if (v > s->cfg->max_message_size) {
-				session_reply_id(s, AG_REPLY_MESSAGE_TOO_BIG);
-				return -1;
-			}
-			*size = v;
-		} else if (strcasecmp(word, "BODY=8BITMIME") == 0) {
-			*body_8bit = true;
-		} else if (strcasecmp(word, "BODY=7BIT") == 0) {
-			*body_8bit = false;
-		} else if (strncasecmp(word, "AUTH=", 5) == 0) {
-			/* RFC 4954 5: we vouch for the sender ourselves (XCLIENT LOGIN). */
-		} else {
-			char esc[128];
+/* What this session's EHLO offered (backend_caps.c), asked anew: derived, not stored. */
+static void session_allow(struct proxy_session *s, struct ag_esmtp_allow *allow,
+			  uint64_t *size_limit)
+{
+	struct ag_esmtp_caps offer;
 
-			log_escape(word, strlen(word), esc, sizeof(esc));
-			session_reply(s, "555 5.5.4 Unsupported option: %s", esc);
-			return -1;
-		}
-	}
-	return 0;
+	backend_caps_offer(s->srv, s->cfg, &offer);
+	/* HELO announced no extensions: none may be used (RFC 5321 4.1.1.1). */
+	allow->smtputf8 = offer.smtputf8 && (s->flags & SF_EHLO);
+	allow->dsn = offer.dsn && (s->flags & SF_EHLO);
+	if (size_limit != NULL)
+		*size_limit = offer.size_limit;
 }
 
 static void data_audit(struct proxy_session *s, const char *event, const char *action,
@@ -98,17 +85,39 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 {
 	struct ag_address addr;
 	struct ag_facts f;
-	const char *why = NULL;
-	uint64_t size = 0;
-	bool body_8bit = false;
+	const char *why = NULL, *bad = NULL;
+	struct ag_mail_params mp;
+	struct ag_esmtp_allow allow;
+	enum ag_param_result res;
+	uint64_t size_limit;
 	struct relay_client cl;
 
-	if (address_parse_path(args, len, true, &addr, &why) < 0) {
-		session_reply_id(s, AG_REPLY_BAD_ADDRESS);
+	session_allow(s, &allow, &size_limit);
+	/*
+	 * RFC 6531 3.4: the SMTPUTF8 parameter comes after the path it governs,
+	 * so the path is parsed in UTF-8 mode when SMTPUTF8 is offered, and a
+	 * non-ASCII path is then refused below unless the parameter was given.
+	 */
+	if (address_parse_path(args, len, AG_ADDR_NULL_OK | (allow.smtputf8 ? AG_ADDR_UTF8 : 0),
+			       &addr, &why) < 0) {
+		session_reply_id(s, why == address_why_utf8 ? AG_REPLY_SMTPUTF8_REQUIRED
+							    : AG_REPLY_BAD_ADDRESS);
 		return;
 	}
-	if (mail_params(s, args + addr.params_off, &size, &body_8bit) < 0)
+	res = esmtp_parse_mail_params(args + addr.params_off, &allow, &mp, &why, &bad);
+	if (res != AG_PARAM_OK) {
+		params_refuse(s, res, why, bad);
 		return;
+	}
+	if (addr.utf8 && !mp.smtputf8) {
+		session_reply_id(s, AG_REPLY_SMTPUTF8_REQUIRED);
+		return;
+	}
+	/* RFC 1870 6.1: refused at MAIL, before the upload, if over what any backend takes. */
+	if (mp.has_size && mp.size > size_limit) {
+		session_reply_id(s, AG_REPLY_MESSAGE_TOO_BIG);
+		return;
+	}
 	memset(&f, 0, sizeof(f));
 	f.client = &s->ip;
 	f.auth_user = s->auth_user;
@@ -130,6 +139,8 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 		return;
 	}
 	s->txn.tagged = s->txn.decision.action == AG_ACTION_TAG;
+	s->txn.smtputf8 = mp.smtputf8;
+	s->txn.size_limit = size_limit;
 	s->flags |= SF_MAIL;
 	memset(&cl, 0, sizeof(cl));
 	cl.session_id = s->id;
@@ -145,21 +156,26 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 		return;
 	}
 	session_pause(s, SW_BACKEND);
-	relay_mail(s->relay, addr.addr, size, body_8bit);
+	relay_mail(s->relay, addr.addr, &mp);
 }
 
 void session_rcpt(struct proxy_session *s, const char *args, size_t len)
 {
 	struct ag_address addr;
-	const char *why = NULL;
+	struct ag_rcpt_params rp;
+	struct ag_esmtp_allow allow;
+	enum ag_param_result res;
+	const char *why = NULL, *bad = NULL;
 
-	if (address_parse_path(args, len, false, &addr, &why) < 0) {
-		session_reply_id(s, AG_REPLY_BAD_RCPT_ADDRESS);
+	session_allow(s, &allow, NULL);
+	if (address_parse_path(args, len, s->txn.smtputf8 ? AG_ADDR_UTF8 : 0, &addr, &why) < 0) {
+		session_reply_id(s, why == address_why_utf8 ? AG_REPLY_SMTPUTF8_REQUIRED
+							    : AG_REPLY_BAD_RCPT_ADDRESS);
 		return;
 	}
-	/* We advertise no DSN: RCPT parameters have no meaning here (Postfix: 555). */
-	if (args[addr.params_off] != '\0') {
-		session_reply(s, "555 5.5.4 Unsupported option: %.100s", args + addr.params_off);
+	res = esmtp_parse_rcpt_params(args + addr.params_off, &allow, &rp, &why, &bad);
+	if (res != AG_PARAM_OK) {
+		params_refuse(s, res, why, bad);
 		return;
 	}
 	if (s->relay == NULL) {
@@ -168,7 +184,7 @@ void session_rcpt(struct proxy_session *s, const char *args, size_t len)
 	}
 	snprintf(s->txn.pending_rcpt, sizeof(s->txn.pending_rcpt), "%s", addr.addr);
 	session_pause(s, SW_BACKEND);
-	relay_rcpt(s->relay, addr.addr);
+	relay_rcpt(s->relay, addr.addr, &rp);
 }
 
 void session_data(struct proxy_session *s)
@@ -318,7 +334,7 @@ void session_data_line(struct proxy_session *s, const char *line, size_t len, bo
 		return;
 	}
 	s->txn.size += len + 2;
-	if (s->txn.size > s->cfg->max_message_size)
+	if (s->txn.size > s->txn.size_limit)
 		data_fail(s, AG_REPLY_MESSAGE_TOO_BIG);
 	/*
 	 * Smuggling: a bare LF or CR, or a NUL, fails the whole message (the backend

@@ -67,7 +67,8 @@ static void test_basic(void)
 	is_str(parse("<a@-b.org>", true), "hyphen at the start of a domain label",
 	       "basic: domain label hyphen");
 	is_str(parse("<a@b..org>", true), "empty label in domain", "basic: domain empty label");
-	is_str(parse("<a@b\xc3\xa9.org>", true), "8-bit character in domain", "basic: 8-bit domain");
+	is_str(parse("<a@b\xc3\xa9.org>", true), "non-ASCII address without SMTPUTF8",
+	       "basic: 8-bit domain without SMTPUTF8");
 	is_str(parse("<a@b_c.org>", true), "invalid character in domain", "basic: underscore");
 }
 
@@ -190,8 +191,67 @@ static void test_find_param(void)
 	ok(v != NULL && *v == '2', "param: vlen may be NULL");
 }
 
+static const char *parse_utf8(const char *arg, unsigned flags)
+{
+	const char *why = NULL;
+
+	if (address_parse_path(arg, strlen(arg), flags | AG_ADDR_UTF8, &A, &why) == 0)
+		return "ok";
+	return why ? why : "(no why)";
+}
+
+/* RFC 6531 3.3: UTF-8 local parts and U-labels, only with SMTPUTF8 in effect. */
+static void test_utf8(void)
+{
+	const char *why = NULL;
+
+	ok(address_parse_path("<j\xc3\xb6rg@example.org>", 22, 0, &A, &why) < 0 &&
+		   why == address_why_utf8,
+	   "utf8: refused without AG_ADDR_UTF8, with the SMTPUTF8 why (553 5.6.7)");
+	is_str(parse("<j\xc3\xb6rg@example.org>", false), "non-ASCII address without SMTPUTF8",
+	       "utf8: local part refused in ASCII mode");
+	is_str(parse_utf8("<j\xc3\xb6rg@example.org> SMTPUTF8", 0), "ok", "utf8: local part accepted");
+	ok(A.utf8, "utf8: flagged as non-ASCII");
+	is_str(A.addr, "j\xc3\xb6rg@example.org", "utf8: canonical form keeps the bytes");
+	is_str(parse_utf8("<user@b\xc3\xbc" "cher.example>", 0), "ok", "utf8: U-label domain");
+	is_str(parse_utf8("<\xe7\x94\xa8\xe6\x88\xb7@\xe4\xbe\x8b\xe5\xad\x90.\xe5\x85\xac\xe5\x8f\xb8>", 0),
+	       "ok", "utf8: CJK local part and domain");
+	is_str(parse_utf8("<plain@example.org>", 0), "ok", "utf8: ASCII still fine");
+	ok(!A.utf8, "utf8: ASCII not flagged");
+	is_str(parse_utf8("<a\xc3@example.org>", 0), "invalid UTF-8 in address", "utf8: truncated sequence");
+	is_str(parse_utf8("<a\xc0\xaf@example.org>", 0), "invalid UTF-8 in address", "utf8: overlong");
+	is_str(parse_utf8("<a\xed\xa0\x80@example.org>", 0), "invalid UTF-8 in address",
+	       "utf8: surrogate");
+	is_str(parse_utf8("<a\xf4\x90\x80\x80@example.org>", 0), "invalid UTF-8 in address",
+	       "utf8: beyond U+10FFFF");
+	is_str(parse_utf8("<\x80@example.org>", 0), "invalid UTF-8 in address", "utf8: lone continuation");
+	is_str(parse_utf8("<\"j\xc3\xb6 rg\"@example.org>", 0), "ok", "utf8: quoted UTF-8 local part");
+	is_str(parse_utf8("<a@[127.0.0.\xc3\xb6]>", 0), "invalid character in address literal",
+	       "utf8: none in an address literal");
+	is_str(parse_utf8("<>", AG_ADDR_NULL_OK), "ok", "utf8: null path");
+	ok(!A.utf8, "utf8: null path not flagged");
+	{
+		/* 32 two-byte characters = 64 octets: the limit counts octets (RFC 6531 3.3). */
+		char buf[200], *p = buf;
+
+		*p++ = '<';
+		for (int i = 0; i < 32; i++) {
+			*p++ = '\xc3';
+			*p++ = '\xa9';
+		}
+		strcpy(p, "@example.org>");
+		is_str(parse_utf8(buf, 0), "ok", "utf8: 64-octet local part");
+		p = buf + 1 + 64;
+		*p++ = '\xc3';
+		*p++ = '\xa9';
+		strcpy(p, "@example.org>");
+		is_str(parse_utf8(buf, 0), "local part too long", "utf8: 66-octet local part refused");
+	}
+}
+
 int main(void)
 {
+	test_utf8();
 	test_basic();
 	test_null_and_bare();
 	test_quoted_and_route();

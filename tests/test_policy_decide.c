@@ -348,6 +348,13 @@ static void test_mail(const struct ag_config *c)
 	d = mail(c, "bob@partner.org", "bob@example.ac.uk");
 	is_int(d.action, AG_ACTION_REJECT, "login with foreign domain owns nothing else");
 
+	/* SMTPUTF8 (RFC 6531): UTF-8 local parts are compared octet for octet. */
+	d = mail(c, "j\xc3\xb6rg", "j\xc3\xb6rg@example.ac.uk");
+	is_int(d.action, AG_ACTION_ACCEPT, "strict: UTF-8 local part owned by the same login");
+	d = mail(c, "jorg", "j\xc3\xb6rg@example.ac.uk");
+	is_int(d.action, AG_ACTION_REJECT, "strict: UTF-8 local part not owned by an ASCII look-alike");
+	d = mail(c, "j\xc3\xb6rg", "j\xc3\xb6rgx@example.ac.uk");
+	is_int(d.action, AG_ACTION_REJECT, "strict: longer UTF-8 local part not owned");
 	ok(!policy_sender_owned(c, "jdoe", "jdoe"), "address without domain is not owned");
 	ok(!policy_sender_owned(c, "jdoe", ""), "null sender is not owned");
 	ok(!policy_sender_owned(c, NULL, "jdoe@example.ac.uk"), "NULL login owns nothing");

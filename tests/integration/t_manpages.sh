@@ -147,7 +147,7 @@ check_replies() { # PAGE CODE...
 }
 if check_replies authgate-proxy.8 "538 5.7.11" "530 5.7.0" "535 5.7.8" "454 4.7.0" "421 4.7.0" \
 	"504 5.5.4" "501 5.5.2" "500 5.5.6" "553 5.7.1" "451 4.4.1" "500 5.5.2" "552 5.3.4" \
-	"451 4.7.0" "554 5.6.0"; then
+	"451 4.7.0" "554 5.6.0" "553 5.6.7"; then
 	r=0
 else r=1; fi
 ok $r "authgate-proxy.8: every proxy reply, with reply.c's text"
