@@ -121,7 +121,8 @@ sess() { # sess SRC N: a session from SRC held open in the background
 : >"$work/hold.pids"
 sess 192.0.2.50 1
 sess 192.0.2.50 2
-sleep 1
+held_up() { grep -q '^220 ' "$work/hold.1" && grep -q '^220 ' "$work/hold.2"; }
+ag_check "two sessions from 192.0.2.50 are open (greeted)" -- wait_for 15 held_up
 out=$(printf 'QUIT\n' | agc_session -P 1 -S 192.0.2.50 "$AG_SUB")
 ag_check "a third session from 192.0.2.50 gets 421 4.7.0 Too many connections" -- \
 	grep -q '^421 4\.7\.0 Too many connections' <<<"$out"
