@@ -16,7 +16,8 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/authcache.c proxy/authcache.h \
 	proxy/sharedstate.c proxy/sharedstate.h \
 	proxy/startup.c proxy/startup.h \
-	proxy/relay.c proxy/relay.h \
+	proxy/relay.c proxy/relay.h proxy/relay_priv.h \
+	proxy/relay_dialogue.c \
 	proxy/backend_caps.c proxy/backend_caps.h \
 	proxy/smtp_parse.c proxy/smtp_parse.h \
 	proxy/auth.c proxy/auth.h \
@@ -24,7 +25,9 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/xclient.c proxy/xclient.h \
 	proxy/privsep.c proxy/privsep.h \
 	proxy/privsep_proc.c proxy/privsep_proc.h \
-	proxy/privsep_key.c proxy/privsep_key.h
+	proxy/privsep_worker.c \
+	proxy/privsep_key.c proxy/privsep_key.h \
+	proxy/server_checks.c
 proxy_authgate_proxy_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS) $(HIREDIS_CFLAGS) \
 	-DAG_VERSION='"$(PACKAGE_VERSION)"'
 proxy_authgate_proxy_LDADD = $(IO_LIBS) $(LIBEVENT_LIBS) $(HIREDIS_LIBS) $(OPENSSL_LIBS) $(PAM_LIBS)

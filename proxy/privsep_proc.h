@@ -29,4 +29,26 @@
 void privsep_proc_main(int sock, int keysock, const char *pam_service, unsigned workers,
 		       const char *config_path) __attribute__((noreturn));
 
+/* ---- shared by the supervisor (privsep_proc.c) and its workers (privsep_worker.c) ---- */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "privsep.h" /* enum privsep_result */
+
+struct privsep_req {
+	uint64_t id;
+	char user[PRIVSEP_MAX_USER + 1];
+	char pass[PRIVSEP_MAX_PASS + 1];
+	char ip[PRIVSEP_MAX_IP + 1];
+};
+
+/* A request off the wire into r (NUL-terminated fields); 0, or -1 if malformed. */
+int privsep_decode(const unsigned char *buf, size_t n, struct privsep_req *r);
+/* The PRIVSEP_REPLY bytes of a reply. */
+void privsep_encode_reply(unsigned char *buf, uint64_t id, enum privsep_result res);
+/* A PAM worker: serves requests on fd until it closes or the supervisor (parent) dies. */
+void privsep_worker_main(int fd, const char *service, pid_t parent) __attribute__((noreturn));
+
 #endif

@@ -11,6 +11,7 @@
  * because the final "." was never sent.
  */
 #include "relay.h"
+#include "relay_priv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,69 +37,7 @@
 #include "smtp_parse.h"
 #include "xclient.h"
 
-#define RELAY_HIGH_WATER (1024 * 1024)
-#define RELAY_MAX_PENDING_LINE 65536 /* a backend line without CRLF beyond this is an error */
-#define RELAY_QUIT_TIMEOUT 10
-
-enum relay_state {
-	RS_IDLE = 0,
-	RS_CONNECTING,
-	RS_GREETING,
-	RS_EHLO,
-	RS_XCLIENT,
-	RS_EHLO2, /* EHLO again after XCLIENT's 220 */
-	RS_MAIL,
-	RS_READY, /* between commands of the transaction */
-	RS_RCPT,
-	RS_DATA,
-	RS_STREAM,
-	RS_END,
-	RS_QUIT,
-	RS_DEAD,
-};
-
-struct relay {
-	struct proxy_server *srv;
-	const struct ag_config *cfg;
-	struct relay_client cl;
-	char sid[32]; /* our copy: a detached relay outlives its session */
-	relay_cb cb;
-	void *arg;
-
-	struct bufferevent *bev;
-	struct event *timer;
-	struct event *done_ev; /* delivers results from the event loop */
-	enum relay_state state;
-	size_t backend;        /* index into cfg->backends */
-	char backend_name[AG_MAX_HOST + 16];
-
-	bool ext_xclient, ext_size, ext_8bitmime;
-	struct ag_esmtp_caps caps; /* of the EHLO reply being read */
-	bool probe;                /* only learn the EHLO (backend_caps.c), then QUIT */
-	struct ag_config *cfg_held; /* a probe's own reference: it outlives reloads */
-	bool xclient_refused; /* a backend was passed over for want of XCLIENT: 451 4.7.0 */
-	bool ext_refused;     /* one was passed over for want of SMTPUTF8 or DSN */
-	char xclient_names[256];
-	struct xclient_cmds xc;
-	size_t xc_next;
-
-	char mail_from[600]; /* "MAIL FROM:<...>" without the parameters */
-	struct ag_mail_params mp; /* validated by the session; rebuilt here, never copied raw */
-
-	char reply[RELAY_MAX_REPLY];
-	size_t reply_len;
-
-	bool drain_wanted;
-	bool detached; /* the session is gone; we only QUIT */
-	/* the result waiting in done_ev */
-	enum relay_step done_step;
-	int done_code;
-	char done_reply[RELAY_MAX_REPLY];
-};
-
-static void relay_connect_next(struct relay *r);
-
-static void relay_destroy(struct relay *r)
+void relay_destroy(struct relay *r)
 {
 	if (r->bev)
 		bufferevent_free(r->bev);
@@ -123,7 +62,7 @@ static void relay_done_cb(evutil_socket_t fd, short what, void *arg)
 	r->cb(r->arg, r->done_step, r->done_code, reply);
 }
 
-static void relay_complete(struct relay *r, enum relay_step step, int code, const char *reply)
+void relay_complete(struct relay *r, enum relay_step step, int code, const char *reply)
 {
 	r->done_step = step;
 	r->done_code = code;
@@ -131,7 +70,7 @@ static void relay_complete(struct relay *r, enum relay_step step, int code, cons
 	event_active(r->done_ev, EV_TIMEOUT, 0);
 }
 
-static void relay_complete_451(struct relay *r, enum relay_step step)
+void relay_complete_451(struct relay *r, enum relay_step step)
 {
 	char buf[256];
 	/* 4.7.0 only for "no backend to start with"; one lost later is 4.4.1 as ever. */
@@ -144,17 +83,14 @@ static void relay_complete_451(struct relay *r, enum relay_step step)
 	relay_complete(r, step, 451, buf);
 }
 
-static void relay_arm(struct relay *r, unsigned seconds)
+void relay_arm(struct relay *r, unsigned seconds)
 {
 	struct timeval tv = { seconds ? (time_t)seconds : 60, 0 };
 
 	evtimer_add(r->timer, &tv);
 }
 
-static void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
+void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -180,7 +116,7 @@ static bool relay_before_mail_accepted(const struct relay *r)
 }
 
 /* This backend is no use: next one while nothing was accepted, else 451 for what waits. */
-static void relay_fail(struct relay *r, const char *why)
+void relay_fail(struct relay *r, const char *why)
 {
 	enum relay_state st = r->state;
 	char esc[1024];
@@ -226,175 +162,6 @@ static void relay_fail(struct relay *r, const char *why)
 	default:
 		break;
 	}
-}
-
-static void relay_capability(struct relay *r, const char *line, size_t len)
-{
-	const char *kw = line + 4;
-	size_t kwlen = len > 4 ? len - 4 : 0;
-
-	if (len < 4)
-		return;
-	if (kwlen >= 7 && strncasecmp(kw, "XCLIENT", 7) == 0 && (kwlen == 7 || kw[7] == ' ')) {
-		r->ext_xclient = true;
-		snprintf(r->xclient_names, sizeof(r->xclient_names), "%.*s",
-			 kwlen > 8 ? (int)(kwlen - 8) : 0, kw + 8);
-	} else if (kwlen >= 4 && strncasecmp(kw, "SIZE", 4) == 0 && (kwlen == 4 || kw[4] == ' ')) {
-		r->ext_size = true;
-	} else if (kwlen == 8 && strncasecmp(kw, "8BITMIME", 8) == 0) {
-		r->ext_8bitmime = true;
-	}
-	esmtp_caps_line(&r->caps, line, len);
-}
-
-/*
- * The backend's last EHLO reply is in: remember what it offers (for the next
- * client's EHLO), then MAIL, unless the transaction needs what this backend
- * does not offer; then it is passed over like one that is down.
- */
-static void relay_send_mail(struct relay *r)
-{
-	char params[256];
-
-	backend_caps_learn(r->srv, &r->cfg->backends[r->backend], &r->caps);
-	if (r->mp.smtputf8 && !r->caps.smtputf8) {
-		r->ext_refused = true;
-		relay_fail(r, "does not offer SMTPUTF8 (any more): not used for this message");
-		return;
-	}
-	if ((r->mp.ret != AG_RET_NONE || r->mp.envid[0] != '\0') && !r->caps.dsn) {
-		r->ext_refused = true;
-		relay_fail(r, "does not offer DSN (any more): not used for this message");
-		return;
-	}
-	if (esmtp_format_mail_params(&r->mp, r->ext_size, r->ext_8bitmime, params,
-				     sizeof(params)) < 0) {
-		relay_fail(r, "MAIL parameters too long");
-		return;
-	}
-	relay_send(r, RS_MAIL, "%s%s", r->mail_from, params);
-}
-
-static int relay_build_xclient(struct relay *r)
-{
-	char addr[64], port[8];
-	const char *helo = r->cl.helo;
-	const char *why = NULL;
-
-	snprintf(addr, sizeof(addr), "%s%s", r->cl.client_ipv6 ? "IPV6:" : "", r->cl.client_ip);
-	snprintf(port, sizeof(port), "%u", r->cl.client_port);
-	/* A HELO too long to fit XCLIENT's line is not worth failing the mail for. */
-	if (helo == NULL || helo[0] == '\0' || strlen(helo) > 255)
-		helo = NULL;
-	const struct xclient_attr attrs[] = {
-		{ "LOGIN", r->cl.login },
-		{ "HELO", helo },
-		{ "PROTO", "ESMTP" },
-		{ "PORT", port },
-		{ "NAME", NULL }, /* we do no DNS lookups for clients */
-		{ "ADDR", addr },
-	};
-
-	if (xclient_build(r->xclient_names, attrs, sizeof(attrs) / sizeof(attrs[0]), &r->xc,
-			  &why) < 0) {
-		log_msg(LOG_ERR, r->cl.session_id, "XCLIENT: %s", why);
-		return -1;
-	}
-	r->xc_next = 0;
-	return 0;
-}
-
-/* A complete reply (all its lines) in r->reply: the next step of the dialogue. */
-static void relay_reply_done(struct relay *r, int code)
-{
-	char what[RELAY_MAX_REPLY + 64];
-
-	evtimer_del(r->timer);
-	switch (r->state) {
-	case RS_GREETING:
-		if (code != 220)
-			goto refused;
-		memset(&r->caps, 0, sizeof(r->caps));
-		relay_send(r, RS_EHLO, "EHLO %s", r->cfg->hostname);
-		break;
-	case RS_EHLO:
-	case RS_EHLO2:
-		if (code != 250)
-			goto refused;
-		if (r->probe) {
-			backend_caps_learn(r->srv, &r->cfg->backends[r->backend], &r->caps);
-			relay_send(r, RS_QUIT, "QUIT");
-			evtimer_del(r->timer);
-			relay_arm(r, RELAY_QUIT_TIMEOUT);
-			break;
-		}
-		if (r->state == RS_EHLO && r->cfg->backend_xclient) {
-			/*
-			 * Fail closed: without XCLIENT LOGIN and ADDR the backend would
-			 * take the mail as coming from us (often a trusted network) and
-			 * without the login: an unauthenticated relay path. Next backend;
-			 * if none will do, 451 4.7.0 (AG_REPLY_XCLIENT_UNAVAILABLE).
-			 */
-			if (!r->ext_xclient || !xclient_supports(r->xclient_names, "LOGIN") ||
-			    !xclient_supports(r->xclient_names, "ADDR")) {
-				r->xclient_refused = true;
-				relay_fail(r, "does not offer XCLIENT with LOGIN and ADDR to us "
-					      "(backend_xclient = yes): not used");
-				return;
-			}
-			if (relay_build_xclient(r) < 0 || r->xc.n == 0) {
-				relay_fail(r, "cannot build XCLIENT");
-				return;
-			}
-			relay_send(r, RS_XCLIENT, "%s", r->xc.line[r->xc_next++]);
-			break;
-		}
-		relay_send_mail(r);
-		break;
-	case RS_XCLIENT:
-		/* Postfix greets anew with 220; smtp-sink and others say 250. */
-		if (code / 100 != 2) {
-			r->xclient_refused = true;
-			goto refused;
-		}
-		if (r->xc_next < r->xc.n) {
-			relay_send(r, RS_XCLIENT, "%s", r->xc.line[r->xc_next++]);
-			break;
-		}
-		/* XCLIENT_README: the session starts over; EHLO again. */
-		r->ext_size = r->ext_8bitmime = r->ext_xclient = false;
-		memset(&r->caps, 0, sizeof(r->caps));
-		relay_send(r, RS_EHLO2, "EHLO %s", r->cfg->hostname);
-		break;
-	case RS_MAIL:
-		r->state = RS_READY;
-		relay_complete(r, RELAY_STEP_MAIL, code, r->reply);
-		break;
-	case RS_RCPT:
-		r->state = RS_READY;
-		relay_complete(r, RELAY_STEP_RCPT, code, r->reply);
-		break;
-	case RS_DATA:
-		r->state = code == 354 ? RS_STREAM : RS_READY;
-		relay_complete(r, RELAY_STEP_DATA, code, r->reply);
-		break;
-	case RS_END:
-		r->state = RS_READY;
-		relay_complete(r, RELAY_STEP_END, code, r->reply);
-		break;
-	case RS_QUIT:
-		relay_destroy(r);
-		break;
-	default:
-		/* Unsolicited (e.g. 421 before closing): the close that follows decides. */
-		log_msg(LOG_NOTICE, r->cl.session_id, "backend %s: unexpected reply: %s",
-			r->backend_name, escape_log(r->reply, r->reply_len, what, 256));
-		break;
-	}
-	return;
-refused:
-	snprintf(what, sizeof(what), "refused: %s", r->reply);
-	relay_fail(r, what);
 }
 
 static void relay_readcb(struct bufferevent *bev, void *arg)
@@ -498,7 +265,7 @@ static void relay_timeout(evutil_socket_t fd, short what, void *arg)
 	relay_fail(r, r->state == RS_CONNECTING ? "connect timeout" : "timeout");
 }
 
-static void relay_connect_next(struct relay *r)
+void relay_connect_next(struct relay *r)
 {
 	const struct ag_hostport *hp;
 

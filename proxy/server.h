@@ -46,4 +46,7 @@ struct proxy_server {
 	struct event *grace_timer;
 };
 
+/* server_checks.c: the startup checks (all of them for -t); 0, or -1 if one is fatal. */
+int server_startup_checks(struct proxy_server *srv, bool check);
+
 #endif
