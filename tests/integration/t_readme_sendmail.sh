@@ -110,15 +110,20 @@ merged=$(awk 'NR == FNR {
 	/^[a-z_]+ *=/ && ((cur, $1) in v) { print v[cur, $1]; used[cur, $1] = 1; next }
 	{ print }
 	END { flush() }' <(printf '%s\n' "$block") "$sample")
-printf '%s\n' "$merged" >"${TMPDIR:-/tmp}/ag-readme-sendmail.$$.conf"
-conf=${TMPDIR:-/tmp}/ag-readme-sendmail.$$.conf
+# -t checks this machine too (issue 14): the sample's user and log directory are a real
+# install's, so they are pointed at what exists here; the README's keys stay as written.
+logdir=$(mktemp -d /tmp/ag-readme-sendmail-XXXXXX)
+conf=$logdir/authgate.conf
+printf '%s\n' "$merged" | sed -e "s|^user *=.*|user = nobody|" \
+	-e "s|^audit_log *=.*|audit_log = $logdir/audit.jsonl|" >"$conf"
 if effective=$("$AG_BUILDDIR/milter/authgate-milter" -c "$conf" -t -n 2>&1); then rc=0; else rc=1; fi
 ok $rc "authgate-milter -t accepts the sample with the README's Sendmail keys"
+[ "$rc" -eq 0 ] || printf '%s\n' "$effective" | head -n 20 | sed 's/^/#   | /'
 ag_check "in effect: milter.proxy_addresses = 127.0.0.1/32" -- \
 	grep -qx 'milter.proxy_addresses = 127.0.0.1/32' <<<"$effective"
 ag_check "in effect: proxy.backend_xclient = no" -- grep -qx 'proxy.backend_xclient = no' <<<"$effective"
 ag_check "in effect: one authserv_id for both programs" -- \
 	grep -qx 'general.authserv_id = mx.example.ac.uk' <<<"$effective"
-rm -f "$conf"
+rm -rf "$logdir"
 
 tap_done
