@@ -1,8 +1,6 @@
-/* net.c: IP addresses (text forms by inet_pton), formatting (RFC 5952), CIDR parsing and matching (no sockets). */
+/* net.c: IP address parsing and formatting, CIDR parsing and matching (no sockets). */
 #include "net.h"
 
-#include <arpa/inet.h> /* inet_pton only: text forms, no sockets */
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,29 +10,162 @@
 
 static const uint8_t net_v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-/*
- * An IPv4 part with a leading zero: inet_aton() reads "010" as octal 8, other parsers
- * as 10, so an ACL written that way means different things to different programs.
- * inet_pton() refuses it too; this only names the reason.
- */
-static bool net_v4_leading_zero(const char *s, size_t len)
+static int net_is_digit(int c)
 {
-	size_t i;
+	return c >= '0' && c <= '9';
+}
 
-	for (i = 0; i + 1 < len; i++)
-		if (s[i] == '0' && (i == 0 || s[i - 1] == '.') && s[i + 1] >= '0' && s[i + 1] <= '9')
-			return true;
-	return false;
+static int net_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
 }
 
 /*
- * The text forms are the C library's (inet_pton: exactly four decimal parts for IPv4;
- * RFC 4291 2.2 for IPv6, with an optional dotted-quad tail); what is ours is the checks
- * around them, with a reason an admin can act on, and the one 16-byte form.
+ * Exactly four decimal parts 0..255 in s[0..len). Leading zeros are refused:
+ * inet_aton() reads "010" as octal 8, other parsers as 10, so an ACL written
+ * that way means different things to different programs.
  */
+static int net_parse_v4(const char *s, size_t len, uint8_t out[4], const char **why)
+{
+	size_t i = 0;
+	int part;
+
+	for (part = 0; part < 4; part++) {
+		unsigned val = 0;
+		size_t start = i;
+
+		if (part > 0) {
+			if (i >= len || s[i] != '.') {
+				*why = i >= len ? "IPv4 address has fewer than 4 parts"
+						: "invalid character in IPv4 address";
+				return -1;
+			}
+			start = ++i;
+		}
+		while (i < len && net_is_digit((unsigned char)s[i]) && i - start < 4)
+			val = val * 10 + (unsigned)(s[i++] - '0');
+		if (i == start) {
+			*why = (i < len && s[i] != '.') ? "invalid character in IPv4 address"
+							: "empty part in IPv4 address";
+			return -1;
+		}
+		if (i - start > 3 || val > 255) {
+			*why = "IPv4 part out of range 0..255";
+			return -1;
+		}
+		if (i - start > 1 && s[start] == '0') {
+			*why = "IPv4 part has a leading zero (ambiguous octal)";
+			return -1;
+		}
+		out[part] = (uint8_t)val;
+	}
+	if (i != len) {
+		*why = s[i] == '.' ? "IPv4 address has more than 4 parts"
+				   : "invalid character in IPv4 address";
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 4291 2.2: hex groups, at most one "::", optional dotted-quad tail. */
+static int net_parse_v6(const char *s, size_t len, uint8_t out[16], const char **why)
+{
+	uint16_t groups[8];
+	int ngroups = 0, dc = -1, i;
+	size_t p = 0;
+
+	if (len >= 2 && s[0] == ':' && s[1] == ':') {
+		dc = 0;
+		p = 2;
+		if (p < len && s[p] == ':') {
+			*why = "too many colons in IPv6 address";
+			return -1;
+		}
+	} else if (len >= 1 && s[0] == ':') {
+		*why = "IPv6 address starts with a single colon";
+		return -1;
+	}
+	while (p < len) {
+		size_t start = p;
+		unsigned val = 0;
+
+		while (p < len && net_hex_value((unsigned char)s[p]) >= 0 && p - start < 5)
+			val = (val << 4) | (unsigned)net_hex_value((unsigned char)s[p++]);
+		if (p < len && s[p] == '.') {
+			/* Embedded IPv4 (RFC 4291 2.2 form 3): last 32 bits, end of string. */
+			if (ngroups > 6) {
+				*why = "too many groups in IPv6 address";
+				return -1;
+			}
+			if (net_parse_v4(s + start, len - start, out, why) < 0)
+				return -1;
+			groups[ngroups++] = (uint16_t)(out[0] << 8 | out[1]);
+			groups[ngroups++] = (uint16_t)(out[2] << 8 | out[3]);
+			break;
+		}
+		if (p == start) {
+			*why = "invalid character in IPv6 address";
+			return -1;
+		}
+		if (p - start > 4) {
+			*why = "IPv6 group longer than 4 hex digits";
+			return -1;
+		}
+		if (ngroups >= 8) {
+			*why = "too many groups in IPv6 address";
+			return -1;
+		}
+		groups[ngroups++] = (uint16_t)val;
+		if (p == len)
+			break;
+		if (s[p] != ':') {
+			*why = "invalid character in IPv6 address";
+			return -1;
+		}
+		p++;
+		if (p < len && s[p] == ':') {
+			if (dc >= 0) {
+				*why = "more than one \"::\" in IPv6 address";
+				return -1;
+			}
+			dc = ngroups;
+			p++;
+			if (p < len && s[p] == ':') {
+				*why = "too many colons in IPv6 address";
+				return -1;
+			}
+		} else if (p == len) {
+			*why = "IPv6 address ends with a single colon";
+			return -1;
+		}
+	}
+	if (dc < 0 && ngroups != 8) {
+		*why = "too few groups in IPv6 address";
+		return -1;
+	}
+	if (dc >= 0 && ngroups > 7) {
+		*why = "\"::\" stands for no group in IPv6 address";
+		return -1;
+	}
+	memset(out, 0, 16);
+	for (i = 0; i < ngroups; i++) {
+		/* Groups after the "::" are right-aligned. */
+		int pos = (dc >= 0 && i >= dc) ? 8 - (ngroups - i) : i;
+
+		out[2 * pos] = (uint8_t)(groups[i] >> 8);
+		out[2 * pos + 1] = (uint8_t)(groups[i] & 0xff);
+	}
+	return 0;
+}
+
 int net_parse_ip(const char *s, struct ag_ip *out, const char **why)
 {
-	char text[NET_MAX_IP_TEXT + 1];
 	const char *dummy;
 	size_t len;
 
@@ -58,24 +189,10 @@ int net_parse_ip(const char *s, struct ag_ip *out, const char **why)
 		*why = "brackets not allowed around an address";
 		return -1;
 	}
-	memcpy(text, s, len + 1);
-	if (memchr(text, ':', len) != NULL) {
-		/* A dotted-quad tail starts after the last colon. */
-		const char *tail = strrchr(text, ':') + 1;
-
-		if (inet_pton(AF_INET6, text, out->addr) == 1)
-			return 0;
-		*why = strchr(tail, '.') != NULL && net_v4_leading_zero(tail, strlen(tail))
-			   ? "IPv4 part has a leading zero (ambiguous octal)"
-			   : "not a valid IPv6 address";
-		return -1;
-	}
+	if (memchr(s, ':', len) != NULL)
+		return net_parse_v6(s, len, out->addr, why);
 	memcpy(out->addr, net_v4_prefix, sizeof(net_v4_prefix));
-	if (inet_pton(AF_INET, text, out->addr + 12) == 1)
-		return 0;
-	*why = net_v4_leading_zero(text, len) ? "IPv4 part has a leading zero (ambiguous octal)"
-					      : "not a valid IPv4 address (four parts 0..255)";
-	return -1;
+	return net_parse_v4(s, len, out->addr + 12, why);
 }
 
 bool net_ip_is_v4(const struct ag_ip *ip)
@@ -187,7 +304,7 @@ int net_parse_cidr(const char *s, struct ag_cidr *out, const char **why)
 			return -1;
 		}
 		for (i = 0; p[i] != '\0'; i++) {
-			if (p[i] < '0' || p[i] > '9' || i >= 3) {
+			if (!net_is_digit((unsigned char)p[i]) || i >= 3) {
 				*why = "bad prefix length";
 				return -1;
 			}
