@@ -29,13 +29,15 @@ fi
 
 # ag_free_port: like tap.sh's free_port, but below the kernel's ephemeral range (an
 # outgoing connection's local port there makes a later bind fail although nothing listens)
-# and never the same port twice in one scenario, even across $(...) subshells.
+# and never the same port twice in one scenario, even across $(...) subshells; in this
+# job's range when tests/integration/run gave one (AG_PORT_LOW..AG_PORT_HIGH).
 ag_free_port() {
-	local low p used=${AG_TRACK_FILE}.ports
-	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-	[ "$low" -gt 12000 ] || low=32768
+	local low high p used=${AG_TRACK_FILE}.ports
+	high=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$high" -gt 12000 ] || high=32768
+	low=${AG_PORT_LOW:-10000} high=${AG_PORT_HIGH:-$high}
 	for _ in $(seq 1 200); do
-		p=$((10000 + RANDOM % (low - 10000)))
+		p=$((low + RANDOM % (high - low)))
 		grep -qx "$p" "$used" 2>/dev/null && continue
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p" >>"$used"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ag-run: alone (installs system-wide: tests/integration/run starts nothing beside it)
 # t_deb_package: what a Debian admin does. Build the .deb from a copy of the tree
 # (dpkg-buildpackage -us -uc -b), lintian it, `apt-get install ./authgate_*.deb`, find the
 # files, the user, the log directory, the units installed but not enabled; fill in the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ag-run: alone (installs system-wide: tests/integration/run starts nothing beside it)
 # t_install: an admin runs `make install`: programs, man pages, config, systemd units, PAM
 # and logrotate files land where they belong (PAM and logrotate in /etc/pam.d and
 # /etc/logrotate.d whatever the prefix), the programs' default config is the installed one,

@@ -20,7 +20,7 @@ EOF
 chmod 755 "$work/pamlog.sh"
 : >"$work/pam.calls"
 chmod 666 "$work/pam.calls"
-ttl=6
+ttl=20 # long enough that a loaded machine does not expire an entry between two logins
 AG_PAM_PRE="auth optional pam_exec.so quiet $work/pamlog.sh" must "proxy up with auth_cache_ttl = $ttl" -- ag_world_start "$work" \
 	proxy.auth_cache_ttl=$ttl proxy.auth_cache_size=10
 audit=$work/audit.jsonl

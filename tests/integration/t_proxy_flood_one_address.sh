@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ag-run: alone (measures how fast the other address is served: tests/integration/run starts nothing beside it)
 # t_proxy_flood_one_address: 1,500 connects from one address (127.0.0.2) that never start TLS
 # leave the proxy serving another address (127.0.0.1) at once: connections past
 # max_connections_per_ip are closed as they come, before any TLS, holding no slot; the ones

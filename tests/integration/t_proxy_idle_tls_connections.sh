@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ag-run: alone (measures memory per connection: tests/integration/run starts nothing beside it)
 # t_proxy_idle_tls_connections: many idle TLS sessions on 465 are held open at once; the proxy keeps
 # serving new clients meanwhile, every held session still answers afterwards, and its descriptors
 # come back. Reports the memory per connection. Smoke: 500 sessions; AG_LONG=1: 5000.

@@ -73,12 +73,13 @@ tap_done() {
 	[ "$TAP_FAILED" -eq 0 ]
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on now (bounded tries).
+# A TCP port on 127.0.0.1 that nothing listens on now (bounded tries): in this job's range
+# when tests/integration/run gave one (AG_PORT_LOW..AG_PORT_HIGH), else 20000-31999, below
+# the kernel's ephemeral range (32768-60999), so no outgoing connection takes it.
 free_port() {
-	local p _
+	local p _ low=${AG_PORT_LOW:-20000} high=${AG_PORT_HIGH:-32000}
 	for _ in $(seq 1 200); do
-		# Below the kernel's ephemeral range (32768-60999), so no outgoing connection takes it.
-		p=$((20000 + (RANDOM % 12000)))
+		p=$((low + (RANDOM % (high - low))))
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
