@@ -39,7 +39,7 @@ cat >"$work/zone.json" <<EOF
     "a(b).authgate.test": ["127.0.0.6"],
     "late.authgate.test": ["127.0.0.10"]
   },
-  "silent": ["7.0.0.127.in-addr.arpa"],
+  "silent": ["7.0.0.127.in-addr.arpa", "11.0.0.127.in-addr.arpa"],
   "delay": {"10.0.0.127.in-addr.arpa": 1.2}
 }
 EOF
@@ -127,6 +127,15 @@ ag_check "no PTR: unknown in our Received" -- our_received fcrdns-nxdomain unkno
 ag_check "no PTR: NAME=[UNAVAILABLE], Postfix's 5xx warning" -- \
 	wait_for 10 grep -q 'reject_warning: RCPT from unknown\[127\.0\.0\.8\]: 550 ' "$log"
 
+# --- a session that goes away while its lookup is outstanding: the lookup is cancelled ---
+agc_open -B 127.0.0.11 -t "$AG_SMTPS"
+ag_check "gone before its name: greeted" -- ag_c_expect '^220 '
+if ag_c_send QUIT; then ag_c_expect '^221 ' || true; fi
+ag_c_close
+gone_sid=$(sed -n 's/.*: \([A-Za-z0-9]*\): connect from \[127\.0\.0\.11\].*/\1/p' "$AG_PROXY_LOG" | head -n 1)
+ag_check "gone before its name: the session ended" -- \
+	wait_for 10 grep -q "$gone_sid: disconnect from \[127\.0\.0\.11\]" "$AG_PROXY_LOG"
+
 # --- a responder that never answers: the greeting does not wait, the message waits 2 s at most ---
 n=$((n + 1))
 t0=$(date +%s%N)
@@ -154,6 +163,9 @@ ag_check "silent DNS: NAME=[TEMPUNAVAIL], Postfix's 4xx warning" -- \
 	wait_for 10 grep -q 'reject_warning: RCPT from unknown\[127\.0\.0\.7\]: 450 ' "$log"
 ag_check "silent DNS: the proxy logged the timeout" -- \
 	grep -q 'client name unknown (temporary): no answer within timeout_client_name' "$AG_PROXY_LOG"
+# More than the bound has passed since 127.0.0.11 left: its timer and lookup went with it.
+ag_check "gone before its name: nothing said about it after it left" -- \
+	ag_not grep -q "$gone_sid: client name" "$AG_PROXY_LOG"
 
 # --- a late answer (1.2 s): MAIL, sent before it, waits and the name is used ---
 n=$((n + 1))
