@@ -31,8 +31,8 @@
 #include "server.h"
 
 struct rdns_lookup {
-	struct rdns_req *owner;	   /* NULL once cancelled: the callback only frees us */
-	struct evdns_request *req; /* valid until our callback has run */
+	struct rdns_req *owner;		 /* NULL once cancelled: the callback only frees us */
+	struct evdns_request *req;	 /* valid until our callback has run */
 	struct rdns_lookup *next, *prev; /* srv->rdns->orphans while cancelled */
 	struct rdns_ctx *ctx;
 };
@@ -233,7 +233,6 @@ static void rdns_ptr_cb(int result, char type, int count, int ttl, void *address
 	struct rdns_req *q = rdns_answer(arg, result);
 	struct rdns_lookup *lk;
 	const char *name, *why = NULL;
-	char esc[ESCAPE_LOG_SIZE(64)];
 
 	(void)ttl;
 	if (q == NULL)
@@ -244,7 +243,7 @@ static void rdns_ptr_cb(int result, char type, int count, int ttl, void *address
 		return;
 	}
 	if (net_check_hostname(name, &why) < 0) {
-		char what[256];
+		char what[256], esc[ESCAPE_LOG_SIZE(64)];
 
 		snprintf(what, sizeof(what), "PTR \"%s\" is not a host name: %s",
 			 escape_log_str(name, esc, sizeof(esc)), why);
@@ -253,7 +252,8 @@ static void rdns_ptr_cb(int result, char type, int count, int ttl, void *address
 	}
 	snprintf(q->name, sizeof(q->name), "%s", name);
 	lk = rdns_lookup_new(q);
-	/* No search list: the PTR's name is complete, and "host" must not become "host.our.domain". */
+	/* No search list: the PTR's name is complete, and "host" must not become "host.our.domain".
+	 */
 	if (net_ip_is_v4(&q->ip))
 		rdns_asked(q, lk,
 			   lk ? evdns_base_resolve_ipv4(q->srv->dns, q->name, DNS_QUERY_NO_SEARCH,
@@ -277,7 +277,7 @@ struct rdns_req *rdns_start(struct proxy_server *srv, const struct ag_ip *ip, un
 			    const char *sid, rdns_done_fn done, void *arg)
 {
 	struct rdns_req *q = calloc(1, sizeof(*q));
-	struct timeval tv = { (time_t)timeout, 0 };
+	struct timeval tv = {(time_t)timeout, 0};
 	struct rdns_lookup *lk;
 
 	if (q == NULL)
@@ -302,7 +302,8 @@ struct rdns_req *rdns_start(struct proxy_server *srv, const struct ag_ip *ip, un
 
 		memcpy(&in, ip->addr + 12, 4);
 		rdns_asked(q, lk,
-			   evdns_base_resolve_reverse(srv->dns, &in, DNS_QUERY_NO_SEARCH, rdns_ptr_cb, lk));
+			   evdns_base_resolve_reverse(srv->dns, &in, DNS_QUERY_NO_SEARCH,
+						      rdns_ptr_cb, lk));
 	} else {
 		struct in6_addr in6;
 

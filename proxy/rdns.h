@@ -16,7 +16,8 @@ struct rdns_req;
  * answer cache in srv->rdns. 0, or -1 (logged).
  */
 int rdns_setup(struct proxy_server *srv);
-/* After the sessions are freed: the resolver, the cache, lookups cancelled but not yet called back. */
+/* After the sessions are freed: the resolver, the cache, lookups cancelled but not yet called back.
+ */
 void rdns_teardown(struct proxy_server *srv);
 
 /* Called once, from the event loop, when a lookup that was pending ends. */

@@ -12,9 +12,9 @@
 /* What the lookup of a client's name came to: XCLIENT NAME's three cases. */
 enum rdns_status {
 	RDNS_PENDING = 0, /* still asking (never cached) */
-	RDNS_OK,          /* a forward-confirmed, valid host name */
-	RDNS_NONE,        /* no name: no PTR, not confirmed, or not a host name ([UNAVAILABLE]) */
-	RDNS_TEMP,        /* no answer in time, or a server failure ([TEMPUNAVAIL]) */
+	RDNS_OK,	  /* a forward-confirmed, valid host name */
+	RDNS_NONE,	  /* no name: no PTR, not confirmed, or not a host name ([UNAVAILABLE]) */
+	RDNS_TEMP,	  /* no answer in time, or a server failure ([TEMPUNAVAIL]) */
 };
 
 /* Seconds an answer is kept: a name as long as the issue asks, a failure shorter. */
@@ -32,7 +32,8 @@ struct rdns_cache;
 /* capacity entries (rounded up to a multiple of RDNS_CACHE_WAYS); NULL if out of memory. */
 struct rdns_cache *rdns_cache_new(size_t capacity);
 void rdns_cache_free(struct rdns_cache *c);
-/* The live answer for ip at now (Unix seconds): its status, the name into name[len]; else PENDING. */
+/* The live answer for ip at now (Unix seconds): its status, the name into name[len]; else PENDING.
+ */
 enum rdns_status rdns_cache_get(struct rdns_cache *c, const struct ag_ip *ip, int64_t now,
 				char *name, size_t len);
 /* Remember an answer (OK with its name); PENDING is ignored. */

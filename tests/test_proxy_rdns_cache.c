@@ -57,7 +57,8 @@ int main(void)
 	is_int(rdns_cache_get(c, &a, 2001, name, sizeof(name)), RDNS_NONE,
 	       "a new answer replaces the old one");
 	rdns_cache_put(c, &b, RDNS_PENDING, NULL, 2001);
-	is_int(rdns_cache_get(c, &b, 2001, name, sizeof(name)), RDNS_PENDING, "PENDING is not kept");
+	is_int(rdns_cache_get(c, &b, 2001, name, sizeof(name)), RDNS_PENDING,
+	       "PENDING is not kept");
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
