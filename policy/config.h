@@ -89,6 +89,9 @@ struct ag_config {
 	unsigned timeout_connect;    /* seconds, backend connect */
 	unsigned timeout_backend;    /* seconds, backend replies */
 	unsigned shutdown_grace;     /* seconds SIGTERM waits for transactions */
+	char *resolver;              /* "system" (resolv.conf) or "IP:port": every DNS lookup */
+	bool client_name_lookup;     /* the client's name by forward-confirmed reverse DNS */
+	unsigned timeout_client_name; /* seconds from connect; MAIL waits for the rest of it */
 
 	/* [policy] */
 	enum ag_phase phase;

@@ -41,6 +41,7 @@ static int config_check_ciphers(const char *s, const char **why);
 static int config_check_shared_state(const char *s, const char **why);
 static int config_check_path_or_empty(const char *s, const char **why);
 static int config_check_prefix(const char *s, const char **why);
+static int config_check_resolver(const char *s, const char **why);
 
 #define F(field) offsetof(struct ag_config, field)
 #define STR(sec, key, field, def, fl, chk, doc) \
@@ -134,6 +135,12 @@ const struct config_key config_keys[] = {
 	     "seconds to wait for a backend reply"),
 	UINT("proxy", "shutdown_grace", shutdown_grace, "30", 0, 3600,
 	     "seconds SIGTERM waits for open transactions"),
+	STR("proxy", "resolver", resolver, "system", 0, config_check_resolver,
+	    "DNS for backend and client names: system (/etc/resolv.conf) or IP[:PORT]"),
+	BOOL("proxy", "client_name_lookup", client_name_lookup, "yes",
+	     "the client's name (Received, XCLIENT NAME) by forward-confirmed reverse DNS"),
+	UINT("proxy", "timeout_client_name", timeout_client_name, "2", 1, 60,
+	     "seconds from connect the name lookup may take; then the name is unknown"),
 	ENUM("policy", "phase", phase, "voluntary", config_phases,
 	     "voluntary, or mandatory: the milter refuses unauthenticated relaying"),
 	{ "policy", "mandatory_from", NULL, "instant the phase becomes mandatory (ISO 8601)",
@@ -238,11 +245,24 @@ static int config_check_prefix(const char *s, const char **why)
  * An IP address, not a name: hiredis resolves names with a blocking
  * getaddrinfo(), and the proxy's event loop must never wait on it.
  */
-static int config_check_shared_state(const char *s, const char **why)
+/* A numeric address with an optional port: no DNS lookup is needed to reach it. */
+static int config_check_ip_port(const char *s, uint16_t port, const char *expected,
+				const char **why)
 {
 	struct ag_hostport hp;
 	struct ag_ip ip;
 
+	if (config_parse_hostport(s, port, &hp, why) < 0)
+		return -1;
+	if (net_parse_ip(hp.host, &ip, why) < 0) {
+		*why = expected;
+		return -1;
+	}
+	return 0;
+}
+
+static int config_check_shared_state(const char *s, const char **why)
+{
 	if (strcmp(s, "none") == 0)
 		return 0;
 	if (strncmp(s, "unix:", 5) == 0) {
@@ -256,13 +276,19 @@ static int config_check_shared_state(const char *s, const char **why)
 		}
 		return 0;
 	}
-	if (config_parse_hostport(s, 6379, &hp, why) < 0)
-		return -1;
-	if (net_parse_ip(hp.host, &ip, why) < 0) {
-		*why = "expected none, unix:/PATH or IP:PORT (an address: no DNS lookup in the event loop)";
-		return -1;
-	}
-	return 0;
+	return config_check_ip_port(
+		s, 6379,
+		"expected none, unix:/PATH or IP:PORT (an address: no DNS lookup in the event loop)",
+		why);
+}
+
+/* The name server must be an address: a name would need a resolver to find the resolver. */
+static int config_check_resolver(const char *s, const char **why)
+{
+	if (strcmp(s, "system") == 0)
+		return 0;
+	return config_check_ip_port(s, 53, "expected system or IP[:PORT] (a name server's address)",
+				    why);
 }
 
 static int config_check_audit_log(const char *s, const char **why)

@@ -133,6 +133,19 @@ static int net_check_domain(const char *s, size_t len, const char **why)
 	return 0;
 }
 
+int net_check_hostname(const char *s, const char **why)
+{
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if (s == NULL) {
+		*why = "empty domain";
+		return -1;
+	}
+	return net_check_domain(s, strlen(s), why);
+}
+
 int net_check_domain_pattern(const char *s, const char **why)
 {
 	const char *dummy;

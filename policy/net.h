@@ -53,6 +53,12 @@ bool net_cidr_list_match(const struct ag_cidr_list *l, const struct ag_ip *ip);
 /* Case-insensitive; a trailing dot on the domain is ignored. */
 bool net_domain_match(const char *pattern, const char *domain);
 bool net_domain_list_match(const struct ag_domain_list *l, const char *domain);
+/*
+ * A host name as DNS may give one (a PTR answer, which is hostile input): LDH
+ * labels of at most 63, at most 253 characters, no trailing dot, no numeric
+ * top label (RFC 1123 2.1, RFC 3696 2). 0 ok, -1 bad (why set).
+ */
+int net_check_hostname(const char *s, const char **why);
 /* Validate a domain pattern (labels, length, optional leading "*."). 0 ok, -1 bad. */
 int net_check_domain_pattern(const char *s, const char **why);
 

@@ -12,6 +12,9 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/session_auth.c \
 	proxy/session_data.c \
 	proxy/session_proxy.c \
+	proxy/session_name.c \
+	proxy/rdns.c proxy/rdns.h \
+	proxy/rdns_cache.c proxy/rdns_cache.h \
 	proxy/proxyproto.c proxy/proxyproto.h \
 	proxy/authcache.c proxy/authcache.h \
 	proxy/sharedstate.c proxy/sharedstate.h \
@@ -37,7 +40,8 @@ PROXY_TESTS = \
 	tests/test_proxy_parse \
 	tests/test_proxy_auth \
 	tests/test_proxy_msgfilter \
-	tests/test_proxy_xclient
+	tests/test_proxy_xclient \
+	tests/test_proxy_rdns_cache
 check_PROGRAMS += $(PROXY_TESTS)
 TESTS += $(PROXY_TESTS)
 tests_test_proxy_parse_SOURCES = tests/test_proxy_parse.c tests/tap.h \
@@ -48,3 +52,5 @@ tests_test_proxy_msgfilter_SOURCES = tests/test_proxy_msgfilter.c tests/tap.h \
 tests_test_proxy_msgfilter_LDADD = $(POLICY_LIBS)
 tests_test_proxy_xclient_SOURCES = tests/test_proxy_xclient.c tests/tap.h \
 	proxy/xclient.c proxy/xclient.h
+tests_test_proxy_rdns_cache_SOURCES = tests/test_proxy_rdns_cache.c tests/tap.h \
+	proxy/rdns_cache.c proxy/rdns_cache.h

@@ -23,6 +23,7 @@
 #include "listener.h"
 #include "log.h"
 #include "privsep.h"
+#include "rdns.h"
 #include "server.h"
 #include "session.h"
 #include "sharedstate.h"
@@ -287,6 +288,7 @@ static void server_reload(struct proxy_server *srv)
 	}
 	warn_restart("user", srv->cfg->user, cfg->user);
 	warn_restart("pam_service", srv->cfg->pam_service, cfg->pam_service);
+	warn_restart("resolver", srv->cfg->resolver, cfg->resolver);
 	warn_restart("audit_log", srv->cfg->audit_log, cfg->audit_log);
 	warn_restart("shared_state", srv->cfg->shared_state, cfg->shared_state);
 	warn_restart("shared_state_password_file", srv->cfg->shared_state_password_file,
@@ -429,9 +431,8 @@ static int server_run(struct proxy_server *srv)
 			goto out;
 		}
 	}
-	srv->dns = evdns_base_new(srv->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-	if (srv->dns == NULL) /* no resolv.conf: numeric backends still work */
-		srv->dns = evdns_base_new(srv->base, 0);
+	if (rdns_setup(srv) < 0)
+		goto out;
 	if (srv->ps != NULL && privsep_attach(srv->ps, srv->base) < 0) {
 		log_msg(LOG_ERR, NULL, "cannot attach the authentication process");
 		goto out;
@@ -473,8 +474,7 @@ out:
 	if (srv->ticket_timer)
 		event_free(srv->ticket_timer);
 	srv->ticket_timer = NULL;
-	if (srv->dns)
-		evdns_base_free(srv->dns, 0);
+	rdns_teardown(srv);
 	/* After the sessions: their pending requests were cancelled by session_free. */
 	sharedstate_free(srv->shared);
 	srv->shared = NULL;

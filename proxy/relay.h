@@ -21,6 +21,7 @@ struct relay_client {
 	bool client_ipv6;
 	uint16_t client_port;
 	const char *helo;
+	const char *name; /* verified client name, XCLIENT_TEMPUNAVAIL, or NULL ([UNAVAILABLE]) */
 };
 
 enum relay_step {

@@ -82,7 +82,7 @@ static int relay_build_xclient(struct relay *r)
 		helo = NULL;
 	const struct xclient_attr attrs[] = {
 	    {"LOGIN", r->cl.login}, {"HELO", helo}, {"PROTO", "ESMTP"},
-	    {"PORT", port},	    {"NAME", NULL}, /* we do no DNS lookups for clients */
+	    {"PORT", port},	    {"NAME", r->cl.name}, /* forward-confirmed (rdns.c) */
 	    {"ADDR", addr},
 	};
 

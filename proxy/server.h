@@ -19,12 +19,14 @@ struct authcache;
 struct tls_tickets;
 struct sharedstate;
 struct backend_caps;
+struct rdns_ctx;
 
 enum listener_kind { LISTENER_SMTPS = 0, LISTENER_SUBMISSION = 1, LISTENER_COUNT };
 
 struct proxy_server {
 	struct event_base *base;
 	struct evdns_base *dns;       /* backend names, client rDNS; never a blocking lookup */
+	struct rdns_ctx *rdns;        /* client-name answers and cancelled lookups (rdns.c) */
 	const char *config_path;
 	struct ag_config *cfg;        /* snapshot for new sessions (we hold one ref) */
 	SSL_CTX *ssl_ctx;             /* context for new sessions (we hold one ref) */

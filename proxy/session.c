@@ -21,6 +21,7 @@
 #include "policy/config.h"
 #include "log.h"
 #include "privsep.h"
+#include "rdns.h"
 #include "relay.h"
 
 static void session_readcb(struct bufferevent *bev, void *arg);
@@ -231,6 +232,7 @@ void session_start(struct proxy_session *s)
 		return;
 	}
 	session_bev_setup(s);
+	session_name_start(s);
 	if (strcmp(s->peer_text, s->ip_text) != 0 || s->cfg->proxy_protocol)
 		log_msg(LOG_INFO, s->id, "connect from [%s]:%u via [%s] (%s)", s->ip_text, s->port,
 			s->peer_text, s->kind == LISTENER_SMTPS ? "smtps" : "submission");
@@ -272,6 +274,7 @@ void session_free(struct proxy_session *s)
 	if (s->auth_req != 0)
 		privsep_cancel(srv->ps, s->auth_req);
 	session_proxy_free(s);
+	rdns_free(s->rdns); /* its callbacks must never find this session again */
 	session_auth_abort(s);
 	session_txn_reset(s);
 	if (s->timer)

@@ -44,7 +44,8 @@ enum session_wait {
 	SW_AUTH_DELAY,   /* randomised delay before 535 */
 	SW_SHARED,       /* the shared lockout state (Redis) asked, shared_state_timeout at most */
 	SW_BACKEND,      /* a relay command outstanding */
-	SW_BACKEND_DRAIN /* backend output over the high-water mark */
+	SW_BACKEND_DRAIN, /* backend output over the high-water mark */
+	SW_CLIENT_NAME   /* MAIL waits for the client's name, timeout_client_name at most */
 };
 
 #define SF_SECURE 0x01        /* TLS is on */
@@ -77,6 +78,7 @@ struct relay;
 struct session_proxyhdr;
 
 struct shared_req;
+struct rdns_req;
 
 struct proxy_session {
 	struct proxy_session *next, *prev; /* srv->sessions */
@@ -117,6 +119,9 @@ struct proxy_session {
 
 	struct session_txn txn;
 	struct relay *relay;
+	struct rdns_req *rdns;   /* the client's name, asked at connect (client_name_lookup) */
+	const char *held_mail;   /* SW_CLIENT_NAME: MAIL's arguments, in line (not reused meanwhile) */
+	size_t held_mail_len;
 
 	/*
 	 * The line being handled: as long as the state allows (session_line_limit),
@@ -177,6 +182,15 @@ void session_starttls_begin(struct proxy_session *s);
 void session_auth_start(struct proxy_session *s, const char *args, size_t len);
 void session_auth_line(struct proxy_session *s, const char *line, size_t len);
 void session_auth_abort(struct proxy_session *s);
+
+/* session_name.c: the client's name (rdns.c) as the Received header and XCLIENT NAME want it */
+void session_name_start(struct proxy_session *s);
+/* MAIL must wait for the name (it is paused, and taken up again once the name is known). */
+bool session_name_wait(struct proxy_session *s, const char *args, size_t len);
+/* The confirmed name, or NULL: "unknown" in Received. */
+const char *session_name(const struct proxy_session *s);
+/* XCLIENT NAME: the name, [UNAVAILABLE] (none) or [TEMPUNAVAIL] (no answer, server failure). */
+const char *session_name_xclient(const struct proxy_session *s);
 
 /* session_data.c: MAIL/RCPT/DATA through the relay */
 void session_mail(struct proxy_session *s, const char *args, size_t len);

@@ -92,6 +92,9 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 	uint64_t size_limit;
 	struct relay_client cl;
 
+	/* The name goes into XCLIENT, on the connection this MAIL opens: wait for it (bounded). */
+	if (session_name_wait(s, args, len))
+		return;
 	session_allow(s, &allow, &size_limit);
 	/*
 	 * RFC 6531 3.4: the SMTPUTF8 parameter comes after the path it governs,
@@ -149,6 +152,7 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 	cl.client_ipv6 = !net_ip_is_v4(&s->ip);
 	cl.client_port = s->port;
 	cl.helo = s->helo;
+	cl.name = session_name_xclient(s);
 	s->relay = relay_new(s->srv, s->cfg, &cl, session_relay_cb, s);
 	if (s->relay == NULL) {
 		session_reply_id(s, AG_REPLY_NO_BACKEND);
@@ -245,6 +249,7 @@ static int data_headers(struct proxy_session *s)
 
 	memset(&rv, 0, sizeof(rv));
 	rv.helo = s->helo;
+	rv.rdns = session_name(s);
 	rv.client_ip = s->ip_text;
 	rv.client_ipv6 = !net_ip_is_v4(&s->ip);
 	rv.hostname = s->cfg->hostname;

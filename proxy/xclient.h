@@ -8,10 +8,11 @@
 #define XCLIENT_MAX_LINE 512 /* one command including CRLF (XCLIENT_README) */
 #define XCLIENT_MAX_CMDS 8
 #define XCLIENT_UNAVAILABLE "[UNAVAILABLE]"
+#define XCLIENT_TEMPUNAVAIL "[TEMPUNAVAIL]" /* NAME: the lookup failed for now (Postfix: 4xx, not 5xx) */
 
 struct xclient_attr {
 	const char *name;  /* "LOGIN", "ADDR", ... */
-	const char *value; /* raw; NULL means [UNAVAILABLE] */
+	const char *value; /* raw (XCLIENT_TEMPUNAVAIL passes through xtext as it is); NULL: [UNAVAILABLE] */
 };
 
 /* The commands, without CRLF, each at most XCLIENT_MAX_LINE - 2 characters. */

@@ -508,7 +508,7 @@ static void test_dump(void)
 		fprintf(fp, "%s\n", dot + 1);
 	}
 	fclose(fp);
-	is_int(nlines, 49, "dump: one line per key");
+	is_int(nlines, 52, "dump: one line per key");
 	c2 = config_load_string(ini, "dump.conf", &err);
 	if (!ok(c2 != NULL, "dump output loads back"))
 		printf("#   %s\n", err.msg);

@@ -292,6 +292,42 @@ static void test_patterns(void)
 	net_pattern_list_free(&l);
 }
 
+/* A PTR answer is hostile input: it ends up in a Received header and an XCLIENT command. */
+static void test_hostname(void)
+{
+	const char *why = NULL;
+	char name[300];
+	size_t i;
+
+	is_int(net_check_hostname("mail.example.ac.uk", &why), 0, "hostname: plain name ok");
+	is_int(net_check_hostname("host-7.dsl.Example.NET", &why), 0, "hostname: mixed case ok");
+	is_int(net_check_hostname("3com.com", &why), 0, "hostname: leading digit ok");
+	is_int(net_check_hostname("localhost", &why), 0, "hostname: one label ok");
+	is_int(net_check_hostname("", &why), -1, "hostname: empty");
+	is_int(net_check_hostname(NULL, &why), -1, "hostname: NULL");
+	is_int(net_check_hostname("mail.example.org.", &why), -1, "hostname: trailing dot");
+	is_int(net_check_hostname("evil host.example.org", &why), -1, "hostname: space");
+	is_int(net_check_hostname("a.example.org\r\nX-Injected: 1", &why), -1, "hostname: CR LF");
+	is_int(net_check_hostname("a(b).example.org", &why), -1, "hostname: parenthesis");
+	is_int(net_check_hostname("a[1].example.org", &why), -1, "hostname: brackets");
+	is_int(net_check_hostname("a;b.example.org", &why), -1, "hostname: semicolon");
+	is_int(net_check_hostname("*.example.org", &why), -1, "hostname: wildcard");
+	is_int(net_check_hostname("a_b.example.org", &why), -1, "hostname: underscore");
+	is_int(net_check_hostname("-a.example.org", &why), -1, "hostname: leading hyphen");
+	is_int(net_check_hostname("a..example.org", &why), -1, "hostname: empty label");
+	is_int(net_check_hostname("192.0.2.7", &why), -1, "hostname: an address is no name");
+	is_int(net_check_hostname("h\xc3\xa9.example.org", &why), -1, "hostname: 8-bit (U-label)");
+	is_int(net_check_hostname("xn--h-bga.example.org", &why), 0, "hostname: A-label ok");
+	for (i = 0; i < 253; i++)
+		name[i] = (i % 64 == 63) ? '.' : 'a';
+	name[253] = '\0';
+	is_int(net_check_hostname(name, &why), 0, "hostname: 253 characters ok");
+	for (i = 0; i < 299; i++)
+		name[i] = (i % 64 == 63) ? '.' : 'a';
+	name[299] = '\0';
+	is_int(net_check_hostname(name, &why), -1, "hostname: 299 characters refused");
+}
+
 int main(void)
 {
 	test_ipv4();
@@ -299,5 +335,6 @@ int main(void)
 	test_cidr();
 	test_domains();
 	test_patterns();
+	test_hostname();
 	return tap_done();
 }

@@ -101,6 +101,10 @@ ag_proxy_conf() {
 		[proxy.pam_service]=$pam
 		[proxy.login_domains]=authgate.test
 		[proxy.auth_workers]=2
+		# The machine's DNS must not decide what a scenario sees in Received (a
+		# resolver may well name 127.0.0.1 "localhost"): t_proxy_fcrdns turns it on
+		# against a responder of its own.
+		[proxy.client_name_lookup]=no
 		[policy.phase]=voluntary
 		[policy.local_domains]=authgate.test
 		[policy.trusted_networks]=10.255.255.0/24

@@ -123,11 +123,14 @@ check_replies() { # PAGE CODE...
 	shift
 	for code in "$@"; do
 		# The tag line, and its wrapped rest when the text is wider than the page (a
-		# line at the tag's indent that is not another code); justification spaces squeezed.
+		# line at the tag's indent that is not another code); justification spaces squeezed,
+		# in the code too ("553  5.6.7": groff spreads a justified line's spaces from the
+		# left or the right on alternate lines, so any text above may move them).
 		line=$(section "$page" "SMTP REPLIES" | awk -v c="$code" '
 			found && /^       [^ 0-9]/ { print; exit }
 			found { exit }
-			index($0, "       " c) == 1 && (length($0) == 7 + length(c) || substr($0, 8 + length(c), 1) == " ") { print; found = 1 }' |
+			{ l = substr($0, 8); gsub(/ +/, " ", l) }
+			substr($0, 1, 7) == "       " && index(l, c) == 1 && (length(l) == length(c) || substr(l, 1 + length(c), 1) == " ") { print; found = 1 }' |
 			tr '\n' ' ' | tr -s ' ' | sed -e 's/^ //' -e 's/ $//') || true
 		if [ -z "$line" ]; then
 			diag "$page: no reply $code"
