@@ -9,6 +9,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/adapters/libevent.h>
+#include <openssl/evp.h>
 
 #include "authshare.h"
 #include "log.h"
@@ -19,7 +20,7 @@
 #define SHARED_RECONNECT_S 1
 
 /*
- * Each script is one atomic step in Redis (EVAL runs alone), so two proxies
+ * Each script is one atomic step in Redis (a script runs alone), so two proxies
  * counting the same network at once never lose a failure, and a key never
  * exists without its TTL (the window, or auth_familiar_days): Redis forgets
  * what the local tables would forget. An empty key name means "not counted"
@@ -53,6 +54,17 @@ static const char shared_lua_success[] =
     "redis.call('EXPIRE', KEYS[1], ARGV[3])\n"
     "return 1\n";
 
+/*
+ * A request is one EVALSHA, so one round trip: the scripts are loaded once per
+ * connection (SCRIPT LOAD, pipelined ahead of every request, shared_connected)
+ * instead of sent whole with each EVAL. Their SHA-1 is computed here, so no
+ * request waits for SCRIPT LOAD's answer.
+ */
+enum shared_script { SCRIPT_CHECK, SCRIPT_FAIL, SCRIPT_SUCCESS, SCRIPT_N };
+static const char *const shared_lua[SCRIPT_N] = {shared_lua_check, shared_lua_fail,
+						 shared_lua_success};
+#define SHARED_SHA_HEX 41
+
 enum shared_kind { SHARED_CHECK, SHARED_FAIL, SHARED_NOREPLY };
 
 struct sharedstate {
@@ -67,6 +79,7 @@ struct sharedstate {
 	bool closing;	       /* sharedstate_free: callbacks only free */
 	unsigned inflight;
 	struct event *reconnect;
+	char sha[SCRIPT_N][SHARED_SHA_HEX]; /* what EVALSHA names */
 };
 
 /* Owned by hiredis's callback list from redisAsyncCommandArgv until shared_reply frees it. */
@@ -76,6 +89,10 @@ struct shared_req {
 	sharedstate_cb cb; /* NULL once answered by the timeout, or cancelled */
 	void *arg;
 	struct event *timer;
+	enum shared_script script;
+	bool resent; /* after NOSCRIPT: the script was loaded again, the request resent once */
+	char *cmd;   /* the request in Redis' protocol, kept for that one resend */
+	size_t cmd_len;
 };
 
 static void shared_connect(struct sharedstate *sh);
@@ -132,6 +149,43 @@ static bool shared_int(const redisReply *rep, size_t i, unsigned *out)
 	return true;
 }
 
+static void shared_req_free(struct shared_req *r)
+{
+	free(r->cmd);
+	free(r);
+}
+
+static void shared_reply(redisAsyncContext *ac, void *reply, void *privdata);
+
+/* Behind SCRIPT LOAD on the same connection, so Redis has the script when the request comes. */
+static int shared_load(struct sharedstate *sh, enum shared_script s)
+{
+	const char *argv[3] = {"SCRIPT", "LOAD", shared_lua[s]};
+
+	return redisAsyncCommandArgv(sh->ac, NULL, NULL, 3, argv, NULL);
+}
+
+static int shared_write(struct sharedstate *sh, struct shared_req *r)
+{
+	if (redisAsyncFormattedCommand(sh->ac, shared_reply, r, r->cmd, r->cmd_len) != REDIS_OK)
+		return -1;
+	sh->inflight++;
+	return 0;
+}
+
+/*
+ * NOSCRIPT: Redis lost the scripts (SCRIPT FLUSH, a failover to a replica):
+ * load the script again and resend the request once, its timer still running.
+ */
+static bool shared_resend(struct sharedstate *sh, struct shared_req *r, const redisReply *rep)
+{
+	if (r->resent || rep == NULL || rep->type != REDIS_REPLY_ERROR || rep->str == NULL ||
+	    strncmp(rep->str, "NOSCRIPT", 8) != 0 || !sh->up || sh->ac == NULL)
+		return false;
+	r->resent = true;
+	return shared_load(sh, r->script) == REDIS_OK && shared_write(sh, r) == 0;
+}
+
 static void shared_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct shared_req *r = privdata;
@@ -146,9 +200,11 @@ static void shared_reply(redisAsyncContext *ac, void *reply, void *privdata)
 	if (sh->closing) {
 		r->cb = NULL;
 		shared_req_answer(r, false, NULL);
-		free(r);
+		shared_req_free(r);
 		return;
 	}
+	if (shared_resend(sh, r, rep))
+		return;
 	ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY;
 	if (ok && r->kind == SHARED_CHECK)
 		ok = shared_int(rep, 0, &c.ip_failures) && shared_int(rep, 1, &c.user_failures) &&
@@ -172,7 +228,7 @@ static void shared_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		shared_back(sh); /* only a timely answer ends an outage: late ones say it is slow */
 	}
 	shared_req_answer(r, ok, ok ? &c : NULL);
-	free(r);
+	shared_req_free(r);
 }
 
 static void shared_timeout(evutil_socket_t fd, short what, void *arg)
@@ -185,58 +241,79 @@ static void shared_timeout(evutil_socket_t fd, short what, void *arg)
 	shared_req_answer(r, false, NULL); /* r stays on hiredis's list until the answer */
 }
 
-static struct shared_req *shared_send(struct sharedstate *sh, enum shared_kind kind,
-				      sharedstate_cb cb, void *arg, int argc, const char **argv)
+/*
+ * EVALSHA script with nkeys keys, then the arguments (args: keys, then the
+ * rest; at most SHARED_MAX_ARGS). NULL: nothing was sent.
+ */
+#define SHARED_MAX_ARGS 6
+static struct shared_req *shared_eval(struct sharedstate *sh, enum shared_script script,
+				      enum shared_kind kind, sharedstate_cb cb, void *arg,
+				      const char *nkeys, int nargs, const char *const *args)
 {
+	const char *argv[3 + SHARED_MAX_ARGS] = {"EVALSHA", sh->sha[script], nkeys};
 	struct shared_req *r;
 	struct timeval tv;
+	int i, len;
 
-	if (sh == NULL || !sh->up || sh->ac == NULL || sh->inflight >= SHARED_MAX_INFLIGHT)
+	if (!sh->up || sh->ac == NULL || sh->inflight >= SHARED_MAX_INFLIGHT ||
+	    nargs > SHARED_MAX_ARGS)
 		return NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
+	for (i = 0; i < nargs; i++)
+		argv[3 + i] = args[i];
+	len = redisFormatCommandArgv(&r->cmd, 3 + nargs, argv, NULL);
+	if (len < 0) {
+		free(r);
+		return NULL;
+	}
+	r->cmd_len = (size_t)len;
 	r->sh = sh;
 	r->kind = kind;
+	r->script = script;
 	r->cb = cb;
 	r->arg = arg;
 	if (cb != NULL) {
 		r->timer = evtimer_new(sh->base, shared_timeout, r);
 		tv.tv_sec = sh->timeout_ms / 1000;
 		tv.tv_usec = (sh->timeout_ms % 1000) * 1000;
-		if (r->timer == NULL || evtimer_add(r->timer, &tv) < 0) {
-			if (r->timer != NULL)
-				event_free(r->timer);
-			free(r);
-			return NULL;
-		}
+		if (r->timer == NULL || evtimer_add(r->timer, &tv) < 0)
+			goto fail;
 	}
-	if (redisAsyncCommandArgv(sh->ac, shared_reply, r, argc, argv, NULL) != REDIS_OK) {
-		if (r->timer != NULL)
-			event_free(r->timer);
-		free(r);
-		return NULL;
-	}
-	sh->inflight++;
+	if (shared_write(sh, r) < 0)
+		goto fail;
 	return r;
+fail:
+	if (r->timer != NULL)
+		event_free(r->timer);
+	shared_req_free(r);
+	return NULL;
 }
 
+/*
+ * A wrong password is an outage like any other, in one line: nothing more is
+ * sent on this connection (every request would fail with NOAUTH, a round trip
+ * each), and the reconnect every second tries again, silently until it works.
+ */
 static void shared_auth_reply(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct sharedstate *sh = privdata;
 	const redisReply *rep = reply;
+	char why[128];
 
-	(void)ac;
-	if (sh->closing || rep == NULL)
+	if (sh->closing || rep == NULL || rep->type != REDIS_REPLY_ERROR)
 		return;
-	if (rep->type == REDIS_REPLY_ERROR)
-		log_msg(LOG_ERR, NULL, "shared state: Redis at %s refused AUTH: %.100s", sh->addr,
-			rep->str ? rep->str : "");
+	snprintf(why, sizeof(why), "AUTH refused: %.100s", rep->str ? rep->str : "");
+	shared_down(sh, why);
+	sh->up = false;
+	redisAsyncDisconnect(ac);
 }
 
 static void shared_connected(const redisAsyncContext *ac, int status)
 {
 	struct sharedstate *sh = ac->data;
+	enum shared_script s;
 
 	if (sh->closing)
 		return;
@@ -257,6 +334,8 @@ static void shared_connected(const redisAsyncContext *ac, int status)
 		/* Pipelined: every later command follows AUTH on this connection. */
 		redisAsyncCommandArgv(sh->ac, shared_auth_reply, sh, 2, argv, NULL);
 	}
+	for (s = 0; s < SCRIPT_N; s++)
+		(void)shared_load(sh, s); /* an error here shows as NOSCRIPT, then as an outage */
 }
 
 static void shared_disconnected(const redisAsyncContext *ac, int status)
@@ -316,10 +395,29 @@ static void shared_connect(struct sharedstate *sh)
 	sh->ac = ac;
 }
 
+/* The SHA-1 Redis names a script by (EVALSHA), in lower-case hex. */
+static int shared_sha1(const char *script, char hex[SHARED_SHA_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (EVP_Digest(script, strlen(script), md, &n, EVP_sha1(), NULL) != 1 ||
+	    n * 2 + 1 != SHARED_SHA_HEX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[2 * n] = '\0';
+	return 0;
+}
+
 struct sharedstate *sharedstate_new(struct event_base *base, const char *addr, const char *password,
 				    unsigned timeout_ms, const char *prefix)
 {
 	struct sharedstate *sh = calloc(1, sizeof(*sh));
+	enum shared_script s;
 
 	if (sh == NULL)
 		return NULL;
@@ -333,6 +431,12 @@ struct sharedstate *sharedstate_new(struct event_base *base, const char *addr, c
 	    sh->reconnect == NULL) {
 		sharedstate_free(sh);
 		return NULL;
+	}
+	for (s = 0; s < SCRIPT_N; s++) {
+		if (shared_sha1(shared_lua[s], sh->sha[s]) < 0) {
+			sharedstate_free(sh);
+			return NULL;
+		}
 	}
 	shared_connect(sh);
 	return sh;
@@ -356,13 +460,32 @@ void sharedstate_free(struct sharedstate *sh)
 	free(sh);
 }
 
+/* The familiar-network key and member of a login, the time and the TTL, as Redis takes them. */
+struct shared_fam {
+	char key[AG_SHARED_KEY_MAX]; /* "": not counted */
+	char member[AG_SHARED_MEMBER_MAX];
+	char now[24];
+	char ttl[16];
+};
+
+static void shared_fam_args(const struct sharedstate *sh, const struct ag_ip *ip, const char *user,
+			    int64_t now, unsigned ttl, struct shared_fam *f)
+{
+	if (authshare_key_familiar(sh->prefix, user, f->key, sizeof(f->key)) < 0 ||
+	    authshare_network(ip, f->member, sizeof(f->member)) < 0) {
+		f->key[0] = '\0';
+		f->member[0] = '\0';
+	}
+	snprintf(f->now, sizeof(f->now), "%lld", (long long)now);
+	snprintf(f->ttl, sizeof(f->ttl), "%u", ttl);
+}
+
 struct shared_req *sharedstate_check(struct sharedstate *sh, const struct ag_ip *ip,
 				     const struct ag_ip *fam_ip, const char *user, int64_t now,
 				     unsigned familiar_ttl, sharedstate_cb cb, void *arg)
 {
-	char kn[AG_SHARED_KEY_MAX] = "", ku[AG_SHARED_KEY_MAX] = "", kf[AG_SHARED_KEY_MAX] = "";
-	char member[AG_SHARED_MEMBER_MAX] = "", snow[24], sttl[16];
-	const char *argv[9];
+	char kn[AG_SHARED_KEY_MAX] = "", ku[AG_SHARED_KEY_MAX] = "";
+	struct shared_fam f;
 
 	if (sh == NULL || !sh->up)
 		return NULL;
@@ -370,28 +493,15 @@ struct shared_req *sharedstate_check(struct sharedstate *sh, const struct ag_ip 
 		kn[0] = '\0';
 	if (authshare_key_user(sh->prefix, user, ku, sizeof(ku)) < 0)
 		ku[0] = '\0';
-	if (authshare_key_familiar(sh->prefix, user, kf, sizeof(kf)) < 0 ||
-	    authshare_network(fam_ip, member, sizeof(member)) < 0)
-		kf[0] = '\0';
-	snprintf(snow, sizeof(snow), "%lld", (long long)now);
-	snprintf(sttl, sizeof(sttl), "%u", familiar_ttl);
-	argv[0] = "EVAL";
-	argv[1] = shared_lua_check;
-	argv[2] = "3";
-	argv[3] = kn;
-	argv[4] = ku;
-	argv[5] = kf;
-	argv[6] = member;
-	argv[7] = snow;
-	argv[8] = sttl;
-	return shared_send(sh, SHARED_CHECK, cb, arg, 9, argv);
+	shared_fam_args(sh, fam_ip, user, now, familiar_ttl, &f);
+	return shared_eval(sh, SCRIPT_CHECK, SHARED_CHECK, cb, arg, "3", 6,
+			   (const char *const[]){kn, ku, f.key, f.member, f.now, f.ttl});
 }
 
 struct shared_req *sharedstate_fail(struct sharedstate *sh, const struct ag_ip *ip,
 				    const char *user, unsigned window, sharedstate_cb cb, void *arg)
 {
 	char kn[AG_SHARED_KEY_MAX] = "", ku[AG_SHARED_KEY_MAX] = "", sw[16];
-	const char *argv[6];
 
 	if (sh == NULL || !sh->up)
 		return NULL;
@@ -402,36 +512,24 @@ struct shared_req *sharedstate_fail(struct sharedstate *sh, const struct ag_ip *
 	if (kn[0] == '\0' && ku[0] == '\0')
 		return NULL;
 	snprintf(sw, sizeof(sw), "%u", window);
-	argv[0] = "EVAL";
-	argv[1] = shared_lua_fail;
-	argv[2] = "2";
-	argv[3] = kn;
-	argv[4] = ku;
-	argv[5] = sw;
-	return shared_send(sh, cb ? SHARED_FAIL : SHARED_NOREPLY, cb, arg, 6, argv);
+	return shared_eval(sh, SCRIPT_FAIL, cb ? SHARED_FAIL : SHARED_NOREPLY, cb, arg, "2", 3,
+			   (const char *const[]){kn, ku, sw});
 }
 
 void sharedstate_success(struct sharedstate *sh, const struct ag_ip *ip, const char *user,
 			 int64_t now, unsigned familiar_ttl)
 {
-	char kf[AG_SHARED_KEY_MAX], member[AG_SHARED_MEMBER_MAX], snow[24], sttl[16], scap[16];
-	const char *argv[8];
+	char scap[16];
+	struct shared_fam f;
 
-	if (sh == NULL || !sh->up || authshare_key_familiar(sh->prefix, user, kf, sizeof(kf)) < 0 ||
-	    authshare_network(ip, member, sizeof(member)) < 0)
+	if (sh == NULL || !sh->up)
 		return;
-	snprintf(snow, sizeof(snow), "%lld", (long long)now);
-	snprintf(sttl, sizeof(sttl), "%u", familiar_ttl);
+	shared_fam_args(sh, ip, user, now, familiar_ttl, &f);
+	if (f.key[0] == '\0')
+		return;
 	snprintf(scap, sizeof(scap), "%u", AG_SHARED_FAMILIAR_MAX);
-	argv[0] = "EVAL";
-	argv[1] = shared_lua_success;
-	argv[2] = "1";
-	argv[3] = kf;
-	argv[4] = snow;
-	argv[5] = member;
-	argv[6] = sttl;
-	argv[7] = scap;
-	(void)shared_send(sh, SHARED_NOREPLY, NULL, NULL, 8, argv);
+	(void)shared_eval(sh, SCRIPT_SUCCESS, SHARED_NOREPLY, NULL, NULL, "1", 5,
+			  (const char *const[]){f.key, f.now, f.member, f.ttl, scap});
 }
 
 void sharedstate_cancel(struct shared_req *r)

@@ -569,3 +569,15 @@ ag_swaks() {
 ag_queued_id() {
 	sed -n 's/^<- *250 .*queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$1" | tail -n 1
 }
+
+# ag_diag_tails FILE...: after a failed check, the last 15 lines of each non-empty FILE as TAP
+# diagnostics (for a cleanup trap: what the daemons said).
+ag_diag_tails() {
+	local x
+	[ "${TAP_FAILED:-0}" -gt 0 ] || return 0
+	for x in "$@"; do
+		[ -s "$x" ] || continue
+		diag "$x (last 15 lines):"
+		tail -n 15 "$x" | sed 's/^/#   /'
+	done
+}

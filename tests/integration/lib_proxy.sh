@@ -12,6 +12,10 @@
 #	ag_pam_calls WORK         PAM conversations so far
 #	agc_try_auth SRC USER PW  one session via a PROXY header naming SRC on 465, one AUTH
 #	                          PLAIN; prints the reply code (235, 535, 421, 454)
+#	agc_auth USER PW ARGS...  the same with agclient ARGS (e.g. -B 127.0.0.5 -t PORT: from
+#	                          127.0.0.5 to PORT, TLS on connect, no PROXY header)
+#	ag_haproxy_start CFG      check CFG, start haproxy -db on it (AG_HAPROXY_PID, log next
+#	                          to CFG), wait for every 127.0.0.1 bind in it
 #	ag_is WANT GOT            for ag_check: equal, or a diagnostic saying what came
 
 # agc_build WORK: gcc + libssl are what the proxy is built with anyway.
@@ -67,11 +71,27 @@ ag_pam_logger() {
 
 ag_pam_calls() { wc -l <"$1/pam.calls"; }
 
-agc_try_auth() {
-	local out
-	out=$(printf 'EHLO c.example\nAUTH PLAIN %s\nQUIT\n' "$(ag_auth_plain "$2" "$3")" |
-		timeout 60 "$AGC" -T 20 -P 1 -S "$1" -t "$AG_SMTPS" 2>/dev/null || true)
+agc_try_auth() { agc_auth "$2" "$3" -P 1 -S "$1" -t "$AG_SMTPS"; }
+
+agc_auth() {
+	local out user=$1 pw=$2
+	shift 2
+	out=$(printf 'EHLO c.example\nAUTH PLAIN %s\nQUIT\n' "$(ag_auth_plain "$user" "$pw")" |
+		timeout 60 "$AGC" -T 20 "$@" 2>/dev/null || true)
 	grep -oE '^(235|535|421|454)' <<<"$out" | head -n 1
+}
+
+# The caller stops it: kill "$AG_HAPROXY_PID" in its trap.
+ag_haproxy_start() {
+	local cfg=$1 p ports
+	haproxy -c -q -f "$cfg" || return 1
+	haproxy -db -f "$cfg" >"${cfg%.cfg}.log" 2>&1 &
+	# shellcheck disable=SC2034 # for the caller's trap
+	AG_HAPROXY_PID=$!
+	mapfile -t ports < <(sed -n 's/^[[:space:]]*bind 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$cfg")
+	for p in "${ports[@]}"; do
+		wait_port "$p" 10 || return 1
+	done
 }
 
 ag_is() {

@@ -14,9 +14,9 @@ set -euo pipefail
 command -v haproxy >/dev/null || skip_all "haproxy not installed (apt-get install haproxy)"
 
 work=$(mktemp -d /tmp/ag-haproxy-XXXXXX)
-hapid="" pid2=""
+AG_HAPROXY_PID="" pid2=""
 cleanup() {
-	[ -z "$hapid" ] || { kill "$hapid" 2>/dev/null; wait "$hapid" 2>/dev/null; } || true
+	[ -z "$AG_HAPROXY_PID" ] || { kill "$AG_HAPROXY_PID" 2>/dev/null; wait "$AG_HAPROXY_PID" 2>/dev/null; } || true
 	[ -z "$pid2" ] || { kill "$pid2" 2>/dev/null; wait "$pid2" 2>/dev/null; } || true
 	if [ "${TAP_FAILED:-0}" -gt 0 ] && [ -s "$work/b/proxy.log" ]; then
 		diag "second instance's log (last 30 lines):"
@@ -63,11 +63,8 @@ backend authgate_submission
 	server a 127.0.0.1:$AG_SUB send-proxy-v2
 	server b 127.0.0.1:$b587 send-proxy
 EOF
-must "haproxy accepts its configuration" -- haproxy -c -f "$work/haproxy.cfg"
-haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
-hapid=$!
-ag_check "haproxy listens on $h465 and $h587" -- wait_port "$h465" 10
-wait_port "$h587" 10
+must "haproxy accepts its configuration and listens on $h465 and $h587" -- \
+	ag_haproxy_start "$work/haproxy.cfg"
 
 # Each message from its own client port, so the port tells whose connection it was.
 ports=()

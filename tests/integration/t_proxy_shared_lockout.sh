@@ -5,8 +5,11 @@
 # on the other, and her familiar network learnt on A lets her in on B. Redis frozen past
 # shared_state_timeout, then killed: both keep serving from their local tables (never a 4xx
 # for Redis), one log line per outage; Redis restarted: they share again, one line each.
-# The client alternates directly between the two proxies (no HAProxy in front); client
-# addresses come from PROXY headers (proxy_protocol = yes), all over loopback.
+# The client alternates directly between the two proxies (HAProxy in front is
+# t_readme_scaling_shared's); client addresses come from PROXY headers (proxy_protocol = yes).
+# Redis listens on a Unix socket only (shared_state = unix:PATH), in a directory only the
+# proxies' user can enter. A third proxy with a wrong password: one log line, local limits,
+# still serving, reconnecting silently.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 . "$AG_SRCDIR/tests/integration/lib.sh"
@@ -19,20 +22,13 @@ command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
 	skip_all "redis-server not installed (apt-get install redis-server)"
 
 work=$(mktemp -d /tmp/ag-shared-XXXXXX)
-redis_pid="" b_pid=""
-stop_pid() { # stop_pid PID: TERM, bounded wait, KILL
-	local i
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	for i in $(seq 1 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
+redis_pid="" b_pid="" c_pid=""
+stop_pid() { # stop_pid PID: ag_proxy_stop's TERM, bounded wait, KILL
+	[ -z "$1" ] || AG_PROXY_PID=$1 ag_proxy_stop
 }
 cleanup() {
 	kill -CONT "$redis_pid" 2>/dev/null || true
+	stop_pid "$c_pid"
 	stop_pid "$b_pid"
 	stop_pid "$redis_pid"
 	ag_auth_cleanup_all
@@ -42,18 +38,23 @@ cleanup() {
 trap cleanup EXIT
 agc_build "$work" || skip_all "cannot build the test client (gcc, libssl-dev)"
 
-# --- Redis: its own port and directory, a password, nothing written to disk
-rport=$(ag_free_port)
+# --- Redis: a Unix socket only (port 0), a password, nothing written to disk. The proxy runs
+# as ag_proxy_conf's user (nobody) with its primary group only (setgroups in main.c): the
+# socket's directory lets that group through and no one else; the socket itself is open.
 rpass="redis-$RANDOM$RANDOM"
-mkdir -p "$work/redis"
+mkdir -p "$work/redis" "$work/rsock"
+chmod o+x "$work"
+chgrp "$(id -gn nobody)" "$work/rsock"
+chmod 0710 "$work/rsock"
+rsock=$work/rsock/redis.sock
 redis_start() {
-	redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/redis" --save '' \
-		--appendonly no --requirepass "$rpass" --maxmemory 64mb \
+	redis-server --port 0 --unixsocket "$rsock" --unixsocketperm 777 --dir "$work/redis" \
+		--save '' --appendonly no --requirepass "$rpass" --maxmemory 64mb \
 		--maxmemory-policy volatile-ttl --daemonize no \
 		>>"$work/redis/redis.log" 2>&1 &
 	redis_pid=$!
 }
-rcli() { REDISCLI_AUTH=$rpass redis-cli -p "$rport" --no-auth-warning "$@"; }
+rcli() { REDISCLI_AUTH=$rpass redis-cli -s "$rsock" --no-auth-warning "$@"; }
 redis_up() { [ "$(rcli ping 2>/dev/null)" = PONG ]; }
 wait_until() { # wait_until SECONDS CMD...: poll (bounded) until CMD succeeds
 	local t=$1 i
@@ -65,13 +66,13 @@ wait_until() { # wait_until SECONDS CMD...: poll (bounded) until CMD succeeds
 	return 1
 }
 redis_start
-must "redis-server on 127.0.0.1:$rport" -- wait_until 10 redis_up
+must "redis-server on $rsock" -- wait_until 10 redis_up
 printf '%s\n' "$rpass" >"$work/redis.pass"
 chmod 600 "$work/redis.pass"
 
 prefix="t$RANDOM:"
 shared=(proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32 proxy.auth_fail_limit=3
-	proxy.auth_user_fail_limit=3 proxy.auth_fail_window=600 "proxy.shared_state=127.0.0.1:$rport"
+	proxy.auth_user_fail_limit=3 proxy.auth_fail_window=600 "proxy.shared_state=unix:$rsock"
 	"proxy.shared_state_password_file=$work/redis.pass" proxy.shared_state_timeout=50
 	"proxy.shared_state_prefix=$prefix")
 
@@ -170,4 +171,29 @@ ag_check "after the restart, from 198.51.100.4: 535 on A" -- is 535 "$(on "$pa" 
 ag_check "535 on B" -- is 535 "$(on "$pb" 198.51.100.4 s2 no)"
 ag_check "421 on A: shared again" -- is 421 "$(on "$pa" 198.51.100.4 s3 no)"
 ag_check "both proxies still running" -- eval "kill -0 $a_pid && kill -0 $b_pid"
+
+# --- proxy C with a wrong password: one line, local limits, still serving
+printf 'not-%s\n' "$rpass" >"$work/c.pass"
+chmod 600 "$work/c.pass"
+mkdir -p "$work/c"
+chmod o+x "$work/c"
+pc=$(ag_free_port)
+ag_proxy_conf "$work/c/authgate.conf" "$pc" "$(ag_free_port)" "127.0.0.1:$AG_PFPORT" "$AG_PAM" \
+	"$work/certs" "${shared[@]}" "proxy.shared_state_password_file=$work/c.pass"
+AG_PROXY_LOG=$work/c/proxy.log
+must "proxy C up, with a wrong Redis password" -- ag_proxy_start "$work/c/authgate.conf"
+c_pid=$AG_PROXY_PID AG_PROXY_PID=$a_pid AG_PROXY_LOG=$a_log c_log=$work/c/proxy.log
+ag_check "C: bob: 235" -- is 235 "$(on "$pc" 198.51.100.70 "$AG_USER2" "$AG_PASS2")"
+ag_check "C's audit says the decision was local" -- \
+	grep -q '"client_ip":"198.51.100.70".*"limits":"local"' "$work/c/audit.jsonl"
+denied() { # AUTHs Redis refused (0 before the first)
+	rcli INFO commandstats | sed -n 's/^cmdstat_auth:.*failed_calls=\([0-9]*\).*/\1/p' | grep . || echo 0
+}
+three_denied() { [ "$(denied)" -ge 3 ]; }
+ag_check "C tries again (Redis counted 3 refused AUTHs)" -- wait_until 15 three_denied
+ag_check "C: bob again: 235" -- is 235 "$(on "$pc" 198.51.100.70 "$AG_USER2" "$AG_PASS2")"
+ag_check "C: local limit: 535" -- is 535 "$(on "$pc" 198.51.100.71 w1 no)"
+ag_check "C logged one line about Redis, naming the refused AUTH" -- eval \
+	"[ \$(grep -c 'shared state:' '$c_log') -eq 1 ] &&
+	grep -q 'shared state: Redis at .* unavailable (AUTH refused: WRONGPASS' '$c_log'"
 tap_done

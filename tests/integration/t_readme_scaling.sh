@@ -35,14 +35,8 @@ cleanup() {
 		x=${started[i]%%:*}
 		if kill "$x" 2>/dev/null; then wait "$x" 2>/dev/null || true; fi
 	done
-	if [ "${TAP_FAILED:-0}" -gt 0 ]; then
-		for x in "$w"/p2/proxy.log "$w"/milter/milter.log "$w"/node/rsyslogd.log \
-			"$w"/loghost/rsyslogd.log "$w"/haproxy.log; do
-			[ -s "$x" ] || continue
-			diag "$x (last 15 lines):"
-			tail -n 15 "$x" | sed 's/^/#   /'
-		done
-	fi
+	ag_diag_tails "$w"/p2/proxy.log "$w"/milter/milter.log "$w"/node/rsyslogd.log \
+		"$w"/loghost/rsyslogd.log "$w"/haproxy.log
 	ag_auth_cleanup_all
 	ag_cleanup_all
 	rm -rf "$w"
