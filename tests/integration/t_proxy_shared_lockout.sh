@@ -73,7 +73,7 @@ chmod 600 "$work/redis.pass"
 prefix="t$RANDOM:"
 shared=(proxy.proxy_protocol=yes proxy.proxy_protocol_from=127.0.0.1/32 proxy.auth_fail_limit=3
 	proxy.auth_user_fail_limit=3 proxy.auth_fail_window=600 "proxy.shared_state=unix:$rsock"
-	"proxy.shared_state_password_file=$work/redis.pass" proxy.shared_state_timeout=50
+	"proxy.shared_state_password_file=$work/redis.pass" proxy.shared_state_timeout=250
 	"proxy.shared_state_prefix=$prefix")
 
 # --- proxy A (with Postfix and the sink), then proxy B: same backend, PAM, Redis
