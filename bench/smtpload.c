@@ -567,7 +567,12 @@ int main(int argc, char **argv)
 		report_json(run);
 	else
 		report_text(run);
-	status = (run->aborted || (!run->o.hold && run->msgs_ok == 0)) ? 1 : 0;
+	if (run->o.hold)
+		status = run->aborted;
+	else if (run->o.per_conn == 0) /* EHLO only: did any server answer? */
+		status = run->aborted || run->hist[PH_EHLO].count == 0;
+	else
+		status = run->aborted || run->msgs_ok == 0;
 	run_free(run);
 	return status;
 }
