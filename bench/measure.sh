@@ -98,6 +98,36 @@ bench_memory() {
 		tee -a "$BENCH_RES/memory.txt"
 }
 
+# bench_ehlo_slow_pam PORT SECONDS: the EHLO latency (command to 250) of clients that do
+# not log in, alone and then while 100 others wait on the proxy at PORT, whose PAM stack
+# takes 50 ms a check: one event loop must not make everybody wait for PAM. The EHLO
+# clients start after the login clients' first second (smtpload --warmup), by which time
+# all 100 are connected; the login clients' AUTH p50 in the report shows that they waited.
+bench_ehlo_slow_pam() {
+	local port=$1 secs=$2 lp ehlo=(--concurrency 10 --rate 50 --messages-per-conn 0)
+	timeout $((secs + 60)) "$AG_BUILDDIR/bench/smtpload" --port "$port" "${ehlo[@]}" \
+		--duration "$secs" --json >"$BENCH_RES/ehlo-alone.json" 2>>"$BENCH_RES/smtpload.err" ||
+		echo '{}' >"$BENCH_RES/ehlo-alone.json"
+	"$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 100 --duration $((secs + 2)) \
+		--timeout 30 --user "$BENCH_USER" --password "$BENCH_PASS" --json \
+		>"$BENCH_RES/ehlo-logins.json" 2>>"$BENCH_RES/smtpload.err" &
+	lp=$!
+	bench_track "$lp" smtpload-logins
+	timeout $((secs + 60)) "$AG_BUILDDIR/bench/smtpload" --port "$port" "${ehlo[@]}" \
+		--warmup 1 --duration "$secs" --json >"$BENCH_RES/ehlo-slow-pam.json" \
+		2>>"$BENCH_RES/smtpload.err" || echo '{}' >"$BENCH_RES/ehlo-slow-pam.json"
+	wait_for $((secs + 60)) test -s "$BENCH_RES/ehlo-logins.json" || true
+	bench_stop "$lp"
+	[ -s "$BENCH_RES/ehlo-logins.json" ] || echo '{}' >"$BENCH_RES/ehlo-logins.json"
+	printf '  EHLO p99 alone %s ms, with 100 logins waiting %s ms (%s EHLOs); logins: %s ok, AUTH p50 %s ms\n' \
+		"$(jq -r '.phases.ehlo.p99_ms // "nan"' "$BENCH_RES/ehlo-alone.json")" \
+		"$(jq -r '.phases.ehlo.p99_ms // "nan"' "$BENCH_RES/ehlo-slow-pam.json")" \
+		"$(jq -r '.phases.ehlo.n // 0' "$BENCH_RES/ehlo-slow-pam.json")" \
+		"$(jq -r '.msgs_ok_all // 0' "$BENCH_RES/ehlo-logins.json")" \
+		"$(jq -r '.phases.auth.p50_ms // "nan"' "$BENCH_RES/ehlo-logins.json")" |
+		tee "$BENCH_RES/ehlo.txt"
+}
+
 # bench_smtp_source PORT N: seconds smtp-source needs to hand N messages to Postfix.
 bench_smtp_source() {
 	local port=$1 n=$2 t0 t1

@@ -116,7 +116,73 @@ bench_report() {
 		"unix socket x $(bench_ratio "$onu" "$off") -> $(bench_verdict "$(bench_ratio "$onu" "$off")" '>=' 0.9)"
 }
 
-bench_report | tee "$BENCH_RES/report.md"
+# bench_or_na VALUE WHY: VALUE, or "n/a (WHY)" when it was not measured.
+bench_or_na() {
+	case $1 in
+	nan | - | "" | null) echo "n/a ($2)" ;;
+	*) echo "$1" ;;
+	esac
+}
+
+bench_num() { # bench_num VALUE [DECIMALS]: rounded, or nan
+	awk -v v="$1" -v d="${2:-2}" 'BEGIN {
+		if (v == "nan" || v == "-" || v == "" || v == "null") print "nan";
+		else printf "%.*f\n", d, v }'
+}
+
+# bench_figures: issue 16's table, one machine-readable line per figure, last in the
+# report ("NAME = VALUE", two-peer figures "NAME authgate = A nginx = B").
+bench_figures() {
+	local c=${certs[0]} off=nan on=nan onu=nan n a b x y why
+	if [ -s "$BENCH_RES/milter.txt" ]; then
+		# shellcheck disable=SC2046 # numbers only
+		off=$(bench_median $(awk '$1 == "off" { print $2 }' "$BENCH_RES/milter.txt"))
+		# shellcheck disable=SC2046
+		on=$(bench_median $(awk '$1 == "inet" { print $2 }' "$BENCH_RES/milter.txt"))
+		# shellcheck disable=SC2046
+		onu=$(bench_median $(awk '$1 == "unix" { print $2 }' "$BENCH_RES/milter.txt"))
+	fi
+	why="milter not built or a run failed"
+	echo "ratio milter_unix_vs_postfix = $(bench_or_na "$(bench_ratio "$onu" "$off")" "$why")"
+	echo "ratio milter_inet_vs_postfix = $(bench_or_na "$(bench_ratio "$on" "$off")" "$why")"
+	why="proxy not built or no messages"
+	a=$(bench_stat "$c-ag-nd" .msgs_per_s) b=$(bench_stat "$c-ngx-nd" .msgs_per_s)
+	echo "ratio proxy_vs_nginx_equal_auth = $(bench_or_na "$(bench_ratio "$a" "$b")" "$why")"
+	a=$(bench_num "$(bench_stat "$c-ag-nd" .server_cpu_ms_per_msg)")
+	b=$(bench_num "$(bench_stat "$c-ngx-nd" .server_cpu_ms_per_msg)")
+	echo "cpu_ms_per_msg authgate = $(bench_or_na "$a" "$why") nginx = $(bench_or_na "$b" "no nginx messages")"
+	a=$(awk '$1 == "authgate" { print $2 }' "$BENCH_RES/syscalls.txt" 2>/dev/null)
+	b=$(awk '$1 == "nginx" { print $2 }' "$BENCH_RES/syscalls.txt" 2>/dev/null)
+	echo "syscalls_per_msg authgate = $(bench_or_na "$a" "strace run missing") nginx = $(bench_or_na "$b" "strace run missing")"
+	# The login's cost on each side: CPU per message with the hash minus without it.
+	x=$(awk -v a="$(bench_stat "$c-ag-nd" .server_cpu_ms_per_msg)" \
+		-v b="$(bench_stat "$c-ag-free" .server_cpu_ms_per_msg)" \
+		'BEGIN { if (a == "nan" || b == "nan" || a == "null" || b == "null") print "nan"; else print a - b }')
+	y=$(awk -v a="$(bench_stat "$c-ngx-nd" .server_cpu_ms_per_msg)" \
+		-v b="$(bench_stat "$c-ngx-free" .server_cpu_ms_per_msg)" \
+		'BEGIN { if (a == "nan" || b == "nan" || a == "null" || b == "null") print "nan"; else print a - b }')
+	why="CPU with and without the hash, both peers"
+	awk -v x="$x" -v y="$y" 'BEGIN { if (x != "nan" && y != "nan" && y + 0 <= 0) exit 1 }' ||
+		why="nginx's hash cost not above noise"
+	echo "pam_vs_crypt = $(bench_or_na "$(bench_ratio "$x" "$y")" "$why")"
+	n=${hold_counts[${#hold_counts[@]} - 1]}
+	echo "kib_per_idle_conn authgate = $(bench_or_na "$(bench_mem_per authgate "$n")" "not measured") nginx = $(bench_or_na "$(bench_mem_per nginx "$n")" "not measured")"
+	a=nan
+	if [ -s "$BENCH_RES/ehlo-slow-pam.json" ] &&
+		[ "$(jq -r '.phases.ehlo.n // 0' "$BENCH_RES/ehlo-slow-pam.json")" -gt 0 ]; then
+		a=$(bench_num "$(jq -r '.phases.ehlo.p99_ms' "$BENCH_RES/ehlo-slow-pam.json")")
+	fi
+	echo "ehlo_p99_ms_slow_pam = $(bench_or_na "$a" "proxy not built or no EHLO answered")"
+}
+
+echo "bench: the report follows, also in $build/bench-report.md; its last lines are the figures"
+{
+	bench_report
+	echo
+	[ -s "$BENCH_RES/ehlo.txt" ] && echo "Slow PAM (50 ms a check):$(cat "$BENCH_RES/ehlo.txt")" && echo
+	echo "Issue 16 figures ($([ "$quick" = yes ] && echo "quick run: ${hold_counts[*]} idle connections" || echo "full run: idle connections at ${hold_counts[*]}"), medians; one per line):"
+	echo
+	bench_figures
+} | tee "$BENCH_RES/report.md"
 cp "$BENCH_RES/report.md" "$build/bench-report.md"
 if [ -n "$out" ]; then cp "$BENCH_RES/report.md" "$out"; fi
-echo "bench: report in $build/bench-report.md"

@@ -25,7 +25,8 @@ static void usage(FILE *out)
 	    "  --mode M              smtps | starttls | plain (default smtps)\n"
 	    "  --user U --password P AUTH PLAIN (default: no AUTH)\n"
 	    "  --size BYTES          message size (default 4096)\n"
-	    "  --messages-per-conn N messages per connection, MAIL again without RSET (1)\n"
+	    "  --messages-per-conn N messages per connection, MAIL again without RSET (1);\n"
+	    "                        0: EHLO, then QUIT (with --duration: EHLO latency)\n"
 	    "  --concurrency C       connections in flight (10)\n"
 	    "  --total N | --duration S   how much (default --total 1000)\n"
 	    "  --warmup S            run S seconds before measuring (0)\n"
@@ -155,7 +156,7 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 			o->size = (size_t)v;
 			break;
 		case 'n':
-			if (parse_u64(optarg, 1, 100000, &v))
+			if (parse_u64(optarg, 0, 100000, &v))
 				goto bad;
 			o->per_conn = (unsigned)v;
 			break;
@@ -257,6 +258,11 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 	}
 	if (!o->total && !o->duration)
 		o->total = 1000;
+	if (o->per_conn == 0 && !o->duration) {
+		/* connections that send no message would never reach a --total */
+		fprintf(stderr, "smtpload: --messages-per-conn 0 needs --duration\n");
+		return -1;
+	}
 	if (o->hold && o->mode == LOAD_MODE_PLAIN) {
 		fprintf(stderr,
 			"smtpload: --hold measures TLS connections: use smtps or starttls\n");
@@ -561,7 +567,12 @@ int main(int argc, char **argv)
 		report_json(run);
 	else
 		report_text(run);
-	status = (run->aborted || (!run->o.hold && run->msgs_ok == 0)) ? 1 : 0;
+	if (run->o.hold)
+		status = run->aborted;
+	else if (run->o.per_conn == 0) /* EHLO only: did any server answer? */
+		status = run->aborted || run->hist[PH_EHLO].count == 0;
+	else
+		status = run->aborted || run->msgs_ok == 0;
 	run_free(run);
 	return status;
 }

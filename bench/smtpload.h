@@ -15,10 +15,11 @@ struct load_conn;
 
 enum load_mode { LOAD_MODE_PLAIN, LOAD_MODE_SMTPS, LOAD_MODE_STARTTLS };
 
-/* What is timed. SETUP is connect start to "ready for AUTH" (TCP, TLS, banner, EHLO);
+/* What is timed. EHLO is the EHLO command to its 250 (the last EHLO, after STARTTLS);
+ * SETUP is connect start to "ready for AUTH" (TCP, TLS, banner, EHLO);
  * MSG is MAIL sent to the 250 after the final dot; SESSION is connect start to the last
  * message's 250, which is what a one-message-per-connection client waits for. */
-enum load_phase { PH_CONNECT, PH_TLS, PH_SETUP, PH_AUTH, PH_MSG, PH_SESSION, PH_COUNT };
+enum load_phase { PH_CONNECT, PH_TLS, PH_EHLO, PH_SETUP, PH_AUTH, PH_MSG, PH_SESSION, PH_COUNT };
 
 /* Failures that are not an SMTP reply code. */
 enum load_err { ERR_CONNECT, ERR_TLS, ERR_TIMEOUT, ERR_EOF, ERR_PROTO, ERR_COUNT };
@@ -48,7 +49,7 @@ struct load_opts {
 	const char *from;
 	const char *to;
 	size_t size;	      /* message bytes, headers included, final dot excluded */
-	unsigned per_conn;    /* messages per connection */
+	unsigned per_conn;    /* messages per connection; 0: EHLO, then QUIT */
 	unsigned concurrency; /* connections in flight */
 	uint64_t total;	      /* messages; 0 with duration */
 	double duration;      /* seconds; 0 with total */

@@ -314,9 +314,11 @@ static bool conn_reply(struct load_conn *c, int code)
 	}
 	switch (c->st) {
 	case ST_BANNER:
+		c->t_phase = now;
 		conn_send(c, run->ehlo_line, ST_EHLO);
 		break;
 	case ST_EHLO:
+		hist_add(&run->hist[PH_EHLO], now - c->t_phase);
 		if (run->o.mode == LOAD_MODE_STARTTLS && !c->tls) {
 			c->t_phase = now;
 			conn_send(c, "STARTTLS\r\n", ST_STARTTLS);
@@ -403,10 +405,12 @@ static void conn_tls_up(struct load_conn *c)
 	if (ssl && SSL_session_reused(ssl))
 		run->conns_resumed++;
 	c->tls = true;
-	if (run->o.mode == LOAD_MODE_STARTTLS)
+	if (run->o.mode == LOAD_MODE_STARTTLS) {
+		c->t_phase = load_now_us();
 		conn_send(c, run->ehlo_line, ST_EHLO); /* RFC 3207: forget the first EHLO */
-	else
+	} else {
 		c->st = ST_BANNER;
+	}
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)

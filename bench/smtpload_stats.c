@@ -8,7 +8,7 @@
 #include "smtpload.h"
 
 static const char *const phase_name[PH_COUNT] = {
-    [PH_CONNECT] = "connect", [PH_TLS] = "tls",	    [PH_SETUP] = "setup",
+    [PH_CONNECT] = "connect", [PH_TLS] = "tls",	    [PH_EHLO] = "ehlo", [PH_SETUP] = "setup",
     [PH_AUTH] = "auth",	      [PH_MSG] = "message", [PH_SESSION] = "session",
 };
 

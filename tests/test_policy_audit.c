@@ -291,20 +291,21 @@ static void test_log(const char *dir)
 	}
 }
 
-static void test_truncation(const char *dir)
+/* One record with n long recipients written through the file log; its line read back. */
+static int write_rcpts(const char *dir, int n, char *line)
 {
 	enum { N = 5000 };
 	static char names[N][64];
 	static const char *rcpts[N];
 	struct ag_audit_record r = blank();
 	struct ag_audit_log *log;
-	char path[512], *line = big;
+	char path[512];
 	const char *why;
 	FILE *f;
 	int i, ok_write;
 
 	snprintf(path, sizeof(path), "%s/big.jsonl", dir);
-	for (i = 0; i < N; i++) {
+	for (i = 0; i < n && i < N; i++) {
 		snprintf(names[i], sizeof(names[i]),
 			 "recipient-number-%05d-with-padding@example.org", i);
 		rcpts[i] = names[i];
@@ -312,7 +313,7 @@ static void test_truncation(const char *dir)
 	r.component = "milter";
 	r.event = "message";
 	r.rcpts = rcpts;
-	r.nrcpts = N;
+	r.nrcpts = (size_t)i;
 	r.reason = "authenticated";
 	r.helo = "laptop";
 	log = audit_log_open(path, &why);
@@ -322,7 +323,6 @@ static void test_truncation(const char *dir)
 	}
 	ok_write = audit_log_write(log, &r) == 0;
 	audit_log_close(log);
-	ok(ok_write, "huge recipient list still written");
 	f = fopen(path, "r");
 	line[0] = '\0';
 	if (f != NULL) {
@@ -330,6 +330,15 @@ static void test_truncation(const char *dir)
 			line[0] = '\0';
 		fclose(f);
 	}
+	unlink(path);
+	return ok_write;
+}
+
+static void test_truncation(const char *dir)
+{
+	char *line = big;
+
+	ok(write_rcpts(dir, 5000, line), "huge recipient list still written");
 	ok(strlen(line) > AG_AUDIT_MAX_RECORD - 200 && strlen(line) <= AG_AUDIT_MAX_RECORD,
 	   "truncated record fills but fits AG_AUDIT_MAX_RECORD");
 	ok(strstr(line, "\"reason\":\"authenticated; rcpts truncated\",\"helo\":\"laptop\"}\n") !=
@@ -338,7 +347,21 @@ static void test_truncation(const char *dir)
 	ok(strstr(line, "\"recipient-number-00000-with-padding@example.org\"") != NULL &&
 	       strstr(line, "-04999-") == NULL,
 	   "first recipients kept, last ones cut");
-	unlink(path);
+}
+
+/* Past the small stack buffer (a few KiB) and below AG_AUDIT_MAX_RECORD: whole, uncut. */
+static void test_medium_record(const char *dir)
+{
+	char *line = big;
+
+	ok(write_rcpts(dir, 300, line), "300 recipients written");
+	ok(strlen(line) > 10000 && strstr(line, "-00299-with-padding@example.org\"]") != NULL &&
+	       strstr(line, "\"reason\":\"authenticated\",\"helo\":\"laptop\"}\n") != NULL,
+	   "a 15 KiB record is written whole, not cut");
+	ok(write_rcpts(dir, 1, line), "1 recipient written");
+	ok(strstr(line, "\"rcpts\":[\"recipient-number-00000-with-padding@example.org\"]") != NULL &&
+	       strstr(line, "\"reason\":\"authenticated\",\"helo\":\"laptop\"}\n") != NULL,
+	   "a small record is written whole");
 }
 
 /* A write cut short (here by RLIMIT_FSIZE) must be reported, in a child to keep limits. */
@@ -392,6 +415,7 @@ int main(void)
 	}
 	test_log(dir);
 	test_truncation(dir);
+	test_medium_record(dir);
 	test_partial_write(dir);
 	rmdir(dir);
 	return tap_done();
