@@ -63,9 +63,7 @@ int session_addr_from_sockaddr(const struct sockaddr *sa, int salen, struct ag_i
 	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 
-		ip->addr[10] = 0xff;
-		ip->addr[11] = 0xff;
-		memcpy(ip->addr + 12, &sin->sin_addr, 4);
+		net_ip_from_v4((const uint8_t *)&sin->sin_addr, ip);
 		if (port)
 			*port = ntohs(sin->sin_port);
 		return 0;
