@@ -13,8 +13,8 @@ static const struct option long_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-enum daemon_opts_action daemon_opts_parse(int argc, char **argv, bool with_routes,
-					  struct daemon_opts *o)
+int daemon_opts_parse(int argc, char **argv, bool with_routes, void (*usage)(FILE *out),
+		      void (*version)(void), struct daemon_opts *o)
 {
 	int ch;
 
@@ -39,14 +39,19 @@ enum daemon_opts_action daemon_opts_parse(int argc, char **argv, bool with_route
 			o->routes = optarg;
 			break;
 		case 'V':
-			return DAEMON_OPTS_VERSION;
+			version();
+			return 0;
 		case 'h':
-			return DAEMON_OPTS_HELP;
+			usage(stdout);
+			return 0;
 		default:
-			return DAEMON_OPTS_USAGE;
+			usage(stderr);
+			return 2;
 		}
 	}
-	if (optind != argc || (o->dump && !o->check))
-		return DAEMON_OPTS_USAGE;
-	return DAEMON_OPTS_RUN;
+	if (optind != argc || (o->dump && !o->check)) {
+		usage(stderr);
+		return 2;
+	}
+	return -1;
 }

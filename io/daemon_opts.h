@@ -3,6 +3,7 @@
 #define AG_IO_DAEMON_OPTS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 struct daemon_opts {
 	const char *config_path; /* -c, AG_DEFAULT_CONFIG unless given */
@@ -12,15 +13,12 @@ struct daemon_opts {
 	const char *routes;	 /* -T MTA, where the daemon takes it; else NULL */
 };
 
-enum daemon_opts_action {
-	DAEMON_OPTS_RUN = 0, /* o is filled in */
-	DAEMON_OPTS_VERSION, /* -V: print the version, exit 0 */
-	DAEMON_OPTS_HELP,    /* -h: usage on stdout, exit 0 */
-	DAEMON_OPTS_USAGE,   /* anything else: usage on stderr, exit 2 */
-};
-
-/* Parse argv; with_routes accepts the milter's -T. */
-enum daemon_opts_action daemon_opts_parse(int argc, char **argv, bool with_routes,
-					  struct daemon_opts *o);
+/*
+ * Parse argv (with_routes: the milter's -T too). -1: run, o is filled in. Otherwise the
+ * exit status, the answer already printed: 0 after version() for -V or usage(stdout) for
+ * -h, 2 after usage(stderr) for anything not understood.
+ */
+int daemon_opts_parse(int argc, char **argv, bool with_routes, void (*usage)(FILE *out),
+		      void (*version)(void), struct daemon_opts *o);
 
 #endif

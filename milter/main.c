@@ -48,6 +48,13 @@ static void usage(FILE *out)
 		AG_DEFAULT_CONFIG);
 }
 
+static void version(void)
+{
+	printf("authgate-milter %s (libmilter %u.%u.%u)\n", AG_VERSION,
+	       SM_LM_VRS_MAJOR(SMFI_VERSION), SM_LM_VRS_MINOR(SMFI_VERSION),
+	       SM_LM_VRS_PLVL(SMFI_VERSION));
+}
+
 /* libmilter's socket belongs to the user we become; Postfix joins that group (README). */
 static int milter_socket_owner(const char *conn, uid_t uid, gid_t gid)
 {
@@ -370,22 +377,11 @@ int main(int argc, char **argv)
 	struct ag_config_error err;
 	struct ag_config *cfg;
 	char abspath[PATH_MAX];
+	int rc;
 
-	switch (daemon_opts_parse(argc, argv, true, &opts)) {
-	case DAEMON_OPTS_RUN:
-		break;
-	case DAEMON_OPTS_VERSION:
-		printf("authgate-milter %s (libmilter %u.%u.%u)\n", AG_VERSION,
-		       SM_LM_VRS_MAJOR(SMFI_VERSION), SM_LM_VRS_MINOR(SMFI_VERSION),
-		       SM_LM_VRS_PLVL(SMFI_VERSION));
-		return 0;
-	case DAEMON_OPTS_HELP:
-		usage(stdout);
-		return 0;
-	case DAEMON_OPTS_USAGE:
-		usage(stderr);
-		return 2;
-	}
+	rc = daemon_opts_parse(argc, argv, true, usage, version, &opts);
+	if (rc >= 0)
+		return rc; /* -h, -V or a usage error: answered */
 	o.config_path = opts.config_path;
 	o.foreground = opts.foreground;
 	cfg = config_load(o.config_path, &err);
@@ -394,8 +390,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (opts.check || opts.routes != NULL) {
-		int rc = milter_oneshot(cfg, opts.check, opts.dump, opts.routes);
-
+		rc = milter_oneshot(cfg, opts.check, opts.dump, opts.routes);
 		config_unref(cfg);
 		return rc;
 	}

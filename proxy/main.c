@@ -53,6 +53,11 @@ static void usage(FILE *out)
 		AG_DEFAULT_CONFIG);
 }
 
+static void version(void)
+{
+	printf("authgate-proxy %s\n", AG_VERSION);
+}
+
 /* Drop root for good; the PAM process (already forked) keeps it. */
 static int drop_privileges(const char *user)
 {
@@ -482,19 +487,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&srv, 0, sizeof(srv));
-	switch (daemon_opts_parse(argc, argv, false, &opts)) {
-	case DAEMON_OPTS_RUN:
-		break;
-	case DAEMON_OPTS_VERSION:
-		printf("authgate-proxy %s\n", AG_VERSION);
-		return 0;
-	case DAEMON_OPTS_HELP:
-		usage(stdout);
-		return 0;
-	case DAEMON_OPTS_USAGE:
-		usage(stderr);
-		return 2;
-	}
+	rc = daemon_opts_parse(argc, argv, false, usage, version, &opts);
+	if (rc >= 0)
+		return rc; /* -h, -V or a usage error: answered */
 	srv.config_path = opts.config_path;
 	srv.foreground = opts.foreground;
 
