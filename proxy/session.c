@@ -299,14 +299,10 @@ void session_reply(struct proxy_session *s, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	n = smtp_vformat_line(buf, sizeof(buf), true, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(buf) - 3)
-		n = (int)(sizeof(buf) - 3);
-	buf[n++] = '\r';
-	buf[n++] = '\n';
 	bufferevent_write(s->bev, buf, (size_t)n);
 }
 
