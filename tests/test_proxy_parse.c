@@ -160,10 +160,10 @@ int main(void)
 	{
 		char buf[16];
 
-		is_int(format_line(buf, sizeof(buf), false, "RCPT %s", "TO:<a>"), 15,
-		       "a line that fits, CRLF included");
-		ok(memcmp(buf, "RCPT TO:<a>\r\n", 13) == 0, "the line and its CRLF");
-		is_int(format_line(buf, sizeof(buf), false, "RCPT %s", "TO:<ab>"), -1,
+		is_int(format_line(buf, sizeof(buf), false, "RCPT %s", "TO:<abc>"), 15,
+		       "a line that just fits, CRLF included");
+		ok(memcmp(buf, "RCPT TO:<abc>\r\n", 15) == 0, "the line and its CRLF");
+		is_int(format_line(buf, sizeof(buf), false, "RCPT %s", "TO:<abcd>"), -1,
 		       "a command one octet too long is refused, not cut");
 		is_int(format_line(buf, sizeof(buf), true, "550 %s", "too long a reply"), 15,
 		       "a reply too long is cut to fit");
