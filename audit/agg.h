@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "join.h"
+#include "table.h"
 
 #define UNAUTH_SAMPLES 3
 
@@ -23,11 +24,9 @@ struct unauth_group {
 	unsigned netlen; /* the key is network '\0' sender */
 };
 
-struct unauth_item {
-	const struct unauth_group *g;
-	const char *network;
-	const char *sender; /* lower-cased; "<>" for the null sender */
-};
+/* An entry of unauth_sorted: its key is the network; the sender (lower-cased, "<>" for the
+ * null sender) follows it. */
+const char *unauth_sender(const struct table_item *e);
 
 struct unauth;
 
@@ -35,7 +34,7 @@ struct unauth *unauth_new(void);
 /* Counts the row if unauth_row_matches(). */
 void unauth_add(struct unauth *u, const struct msg_row *row);
 /* Groups by count (descending), then network, then sender; malloc'd array (NULL if none). */
-struct unauth_item *unauth_sorted(const struct unauth *u, size_t *n);
+struct table_item *unauth_sorted(const struct unauth *u, size_t *n);
 /* Messages not counted in any group because the table was full. */
 int64_t unauth_other(const struct unauth *u);
 int64_t unauth_total(const struct unauth *u);

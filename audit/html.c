@@ -32,6 +32,20 @@ struct html {
 	bool seen_any;
 };
 
+static void html_free(void *st)
+{
+	struct html *h = st;
+
+	if (h == NULL)
+		return;
+	trend_free(h->trend);
+	unauth_free(h->unauth);
+	table_free(h->fail_ip);
+	table_free(h->fail_user);
+	table_free(h->limit_user);
+	free(h);
+}
+
 static void *html_start(const struct audit_opts *o, FILE *f)
 {
 	struct html *h = calloc(1, sizeof(*h));
@@ -47,12 +61,7 @@ static void *html_start(const struct audit_opts *o, FILE *f)
 	h->limit_user = table_new(sizeof(struct html_fail), CMD_MAX_GROUPS);
 	if (h->trend == NULL || h->unauth == NULL || h->fail_ip == NULL || h->fail_user == NULL ||
 	    h->limit_user == NULL) {
-		trend_free(h->trend);
-		unauth_free(h->unauth);
-		table_free(h->fail_ip);
-		table_free(h->fail_user);
-		table_free(h->limit_user);
-		free(h);
+		html_free(h);
 		return NULL;
 	}
 	return h;
@@ -181,20 +190,6 @@ static int html_finish(void *st, struct out_summary *s)
 	free(page.fail_user);
 	free(page.limit_user);
 	return rc;
-}
-
-static void html_free(void *st)
-{
-	struct html *h = st;
-
-	if (h == NULL)
-		return;
-	trend_free(h->trend);
-	unauth_free(h->unauth);
-	table_free(h->fail_ip);
-	table_free(h->fail_user);
-	table_free(h->limit_user);
-	free(h);
 }
 
 const struct audit_cmd cmd_html = {

@@ -89,37 +89,17 @@ void html_escape(FILE *f, const char *s)
 
 static int fail_cmp(const void *a, const void *b)
 {
-	const struct html_fail_item *x = a, *y = b;
+	const struct table_item *x = a, *y = b;
+	const struct html_fail *fx = x->value, *fy = y->value;
 
-	if (x->v->count != y->v->count)
-		return x->v->count > y->v->count ? -1 : 1;
+	if (fx->count != fy->count)
+		return fx->count > fy->count ? -1 : 1;
 	return strcmp(x->key, y->key);
 }
 
-struct html_fail_item *html_sorted_fails(const struct table *t, size_t *n)
+struct table_item *html_sorted_fails(const struct table *t, size_t *n)
 {
-	struct html_fail_item *items;
-	void **v;
-	size_t i;
-
-	v = table_values(t, n);
-	if (v == NULL) {
-		*n = 0;
-		return NULL;
-	}
-	items = calloc(*n, sizeof(*items));
-	if (items == NULL) {
-		free(v);
-		*n = 0;
-		return NULL;
-	}
-	for (i = 0; i < *n; i++) {
-		items[i].v = v[i];
-		items[i].key = table_key(t, v[i]);
-	}
-	free(v);
-	qsort(items, *n, sizeof(*items), fail_cmp);
-	return items;
+	return table_sorted(t, n, fail_cmp);
 }
 
 static void put_time(FILE *f, int64_t ms)
@@ -298,20 +278,21 @@ static void page_unauth(FILE *f, const struct html_page *p)
 	      "<th>Sample recipients</th></tr></thead>\n<tbody>\n",
 	      f);
 	for (i = 0; i < p->nunauth && i < p->top; i++) {
+		const struct unauth_group *g = p->unauth[i].value;
+
 		fputs("<tr><td class=\"mono key\">", f);
-		html_escape(f, p->unauth[i].network);
+		html_escape(f, p->unauth[i].key);
 		fputs("</td><td class=\"mono key\">", f);
-		html_escape(f, p->unauth[i].sender);
-		fprintf(f, "</td><td class=\"num\">%" PRId64 "</td><td class=\"when\">",
-			p->unauth[i].g->count);
-		put_time(f, p->unauth[i].g->first);
+		html_escape(f, unauth_sender(&p->unauth[i]));
+		fprintf(f, "</td><td class=\"num\">%" PRId64 "</td><td class=\"when\">", g->count);
+		put_time(f, g->first);
 		fputs("</td><td class=\"when\">", f);
-		put_time(f, p->unauth[i].g->last);
+		put_time(f, g->last);
 		fputs("</td><td class=\"mono\">", f);
-		for (k = 0; k < p->unauth[i].g->nsamples; k++) {
+		for (k = 0; k < g->nsamples; k++) {
 			if (k > 0)
 				fputs(", ", f);
-			html_escape(f, p->unauth[i].g->samples[k]);
+			html_escape(f, g->samples[k]);
 		}
 		fputs("</td></tr>\n", f);
 	}
@@ -325,7 +306,7 @@ static void page_unauth(FILE *f, const struct html_page *p)
 }
 
 static void fail_table(FILE *f, const char *id, const char *title, const char *keyname,
-		       const char *what, const struct html_fail_item *items, size_t n, size_t top)
+		       const char *what, const struct table_item *items, size_t n, size_t top)
 {
 	size_t i;
 
@@ -339,11 +320,12 @@ static void fail_table(FILE *f, const char *id, const char *title, const char *k
 		"<th>Last</th></tr></thead>\n<tbody>\n",
 		keyname, strcmp(what, "failed logins") == 0 ? "Failures" : "Refusals");
 	for (i = 0; i < n && i < top; i++) {
+		const struct html_fail *v = items[i].value;
+
 		fputs("<tr><td class=\"mono key\">", f);
 		html_escape(f, items[i].key[0] != '\0' ? items[i].key : "(none given)");
-		fprintf(f, "</td><td class=\"num\">%" PRId64 "</td><td class=\"when\">",
-			items[i].v->count);
-		put_time(f, items[i].v->last);
+		fprintf(f, "</td><td class=\"num\">%" PRId64 "</td><td class=\"when\">", v->count);
+		put_time(f, v->last);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n</section>\n", f);

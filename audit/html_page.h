@@ -17,13 +17,8 @@ struct html_fail {
 	int64_t last;
 };
 
-struct html_fail_item {
-	const struct html_fail *v;
-	const char *key;
-};
-
-/* By count (descending), then key; malloc'd, NULL when empty. */
-struct html_fail_item *html_sorted_fails(const struct table *t, size_t *n);
+/* Entries (values struct html_fail) by count (descending), then key; malloc'd, NULL when empty. */
+struct table_item *html_sorted_fails(const struct table *t, size_t *n);
 
 struct html_phase {
 	bool known;
@@ -43,15 +38,15 @@ struct html_page {
 	size_t top;
 	struct trend_bucket *buckets;
 	size_t nbuckets;
-	struct unauth_item *unauth;
+	struct table_item *unauth; /* values struct unauth_group */
 	size_t nunauth;
 	int64_t unauth_total;
-	struct html_fail_item *fail_ip;
+	struct table_item *fail_ip;
 	size_t nfail_ip;
-	struct html_fail_item *fail_user;
+	struct table_item *fail_user;
 	size_t nfail_user;
 	int64_t fail_total;
-	struct html_fail_item *limit_user; /* logins refused by a limit, not a wrong password */
+	struct table_item *limit_user; /* logins refused by a limit, not a wrong password */
 	size_t nlimit_user;
 	int64_t limit_total;
 	bool has_period;

@@ -16,24 +16,15 @@ static const struct {
 	enum key_type type;
 	size_t off; /* of the const char * field, for KEY_STR */
 } jsonl_keys[] = {
+#define JSONL_TEXT_KEY(name) {#name, KEY_STR, offsetof(struct audit_rec, name)},
     {"ts", KEY_TS, 0},
     {"component", KEY_COMPONENT, 0},
-    {"session", KEY_STR, offsetof(struct audit_rec, session)},
-    {"client_ip", KEY_STR, offsetof(struct audit_rec, client_ip)},
-    {"auth_user", KEY_STR, offsetof(struct audit_rec, auth_user)},
-    {"tls", KEY_STR, offsetof(struct audit_rec, tls)},
     {"event", KEY_EVENT, 0},
-    {"mail_from", KEY_STR, offsetof(struct audit_rec, mail_from)},
     {"rcpts", KEY_RCPTS, 0},
     {"size", KEY_SIZE, 0},
     {"action", KEY_ACTION, 0},
-    {"backend", KEY_STR, offsetof(struct audit_rec, backend)},
-    {"backend_reply", KEY_STR, offsetof(struct audit_rec, backend_reply)},
-    {"queue_id", KEY_STR, offsetof(struct audit_rec, queue_id)},
-    {"phase", KEY_STR, offsetof(struct audit_rec, phase)},
-    {"route", KEY_STR, offsetof(struct audit_rec, route)},
-    {"reason", KEY_STR, offsetof(struct audit_rec, reason)},
-    {"helo", KEY_STR, offsetof(struct audit_rec, helo)},
+    AG_AUDIT_TEXT_FIELDS(JSONL_TEXT_KEY)
+#undef JSONL_TEXT_KEY
 };
 #define JSONL_NKEYS (sizeof(jsonl_keys) / sizeof(jsonl_keys[0]))
 

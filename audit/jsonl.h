@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/audit.h"
+
 #define JSONL_MAX_LINE (1024 * 1024) /* bytes; a record is at most 64 KiB when written */
 #define JSONL_MAX_DEPTH 32	     /* nesting inside values of unknown keys */
 
@@ -23,21 +25,10 @@ struct audit_rec {
 	enum rec_component component;
 	enum rec_event event;
 	enum rec_action action;
-	const char *session;
-	const char *client_ip;
-	const char *auth_user;
-	const char *tls;
-	const char *mail_from;
 	const char *const *rcpts; /* NULL when absent */
 	size_t nrcpts;
 	int64_t size; /* -1 when absent */
-	const char *backend;
-	const char *backend_reply;
-	const char *queue_id;
-	const char *phase;
-	const char *route;
-	const char *reason;
-	const char *helo;
+	AG_AUDIT_TEXT_FIELDS(AG_AUDIT_DECLARE_TEXT)
 };
 
 /* Reused across lines: owns the recipient pointer array. */

@@ -136,6 +136,17 @@ static size_t text_width(const char *s)
 	return n;
 }
 
+/* A number or an instant as every format writes it ("%" PRId64, "%.1f"; ISO 8601 UTC). */
+static void out_scalar(enum col_type t, const struct out_val *v, char *buf, size_t len)
+{
+	if (t == COL_TIME)
+		time_format_iso(v->i, buf, len);
+	else if (t == COL_PCT)
+		snprintf(buf, len, "%.1f", v->d);
+	else
+		snprintf(buf, len, "%" PRId64, v->i);
+}
+
 static char *text_cell(const struct out_col *c, const struct out_val *v)
 {
 	char buf[1024], tmp[900];
@@ -148,10 +159,8 @@ static char *text_cell(const struct out_col *c, const struct out_val *v)
 			text_sanitise(v->s, buf, sizeof(buf));
 			break;
 		case COL_INT:
-			snprintf(buf, sizeof(buf), "%" PRId64, v->i);
-			break;
 		case COL_PCT:
-			snprintf(buf, sizeof(buf), "%.1f", v->d);
+			out_scalar(c->type, v, buf, sizeof(buf));
 			break;
 		case COL_TIME:
 			time_format_text(v->i, buf, sizeof(buf));
@@ -265,13 +274,9 @@ static void csv_row(struct out *o, const struct out_val *v)
 			csv_field(o->f, v[i].s);
 			break;
 		case COL_INT:
-			fprintf(o->f, "%" PRId64, v[i].i);
-			break;
 		case COL_PCT:
-			fprintf(o->f, "%.1f", v[i].d);
-			break;
 		case COL_TIME:
-			time_format_iso(v[i].i, buf, sizeof(buf));
+			out_scalar(o->cols[i].type, &v[i], buf, sizeof(buf));
 			fputs(buf, o->f);
 			break;
 		case COL_LIST:
@@ -319,13 +324,12 @@ static void json_row(struct out *o, const struct out_val *v)
 			out_json_string(o->f, v[i].s);
 			break;
 		case COL_INT:
-			fprintf(o->f, "%" PRId64, v[i].i);
-			break;
 		case COL_PCT:
-			fprintf(o->f, "%.1f", v[i].d);
+			out_scalar(o->cols[i].type, &v[i], buf, sizeof(buf));
+			fputs(buf, o->f);
 			break;
 		case COL_TIME:
-			time_format_iso(v[i].i, buf, sizeof(buf));
+			out_scalar(COL_TIME, &v[i], buf, sizeof(buf));
 			out_json_string(o->f, buf);
 			break;
 		case COL_LIST:

@@ -259,6 +259,30 @@ void **table_values(const struct table *t, size_t *n)
 	return v;
 }
 
+struct table_item *table_sorted(const struct table *t, size_t *n,
+				int (*cmp)(const void *, const void *))
+{
+	struct table_item *e;
+	size_t i, k = 0;
+
+	*n = 0;
+	if (t->n == 0)
+		return NULL;
+	e = calloc(t->n, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	for (i = 0; i < t->nslots; i++) {
+		if (t->slots[i] == NULL)
+			continue;
+		e[k].value = entry_value(t->slots[i]);
+		e[k].key = table_key(t, e[k].value);
+		k++;
+	}
+	qsort(e, k, sizeof(*e), cmp);
+	*n = k;
+	return e;
+}
+
 struct hashset *hashset_new(size_t max_entries)
 {
 	struct hashset *s = calloc(1, sizeof(*s));

@@ -31,6 +31,19 @@ bool table_overflowed(const struct table *t);
  * memory. */
 void **table_values(const struct table *t, size_t *n);
 
+/* A value and its key, as table_sorted lists them. */
+struct table_item {
+	const void *value;
+	const char *key;
+};
+
+/*
+ * Every entry, ordered by cmp (given two struct table_item); a malloc'd array the caller
+ * frees, or NULL with *n = 0 when the table is empty or memory is short.
+ */
+struct table_item *table_sorted(const struct table *t, size_t *n,
+				int (*cmp)(const void *, const void *));
+
 /* A set of 64-bit keyed hashes, for distinct counts; collisions are 2^-64 events. */
 struct hashset;
 

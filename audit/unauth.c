@@ -82,42 +82,28 @@ void unauth_add(struct unauth *u, const struct msg_row *row)
 	unauth_sample(g, row);
 }
 
-static int unauth_cmp(const void *a, const void *b)
+const char *unauth_sender(const struct table_item *e)
 {
-	const struct unauth_item *x = a, *y = b;
-	int c;
+	const struct unauth_group *g = e->value;
 
-	if (x->g->count != y->g->count)
-		return x->g->count > y->g->count ? -1 : 1;
-	c = strcmp(x->network, y->network);
-	return c != 0 ? c : strcmp(x->sender, y->sender);
+	return e->key + g->netlen + 1;
 }
 
-struct unauth_item *unauth_sorted(const struct unauth *u, size_t *n)
+static int unauth_cmp(const void *a, const void *b)
 {
-	struct unauth_item *items;
-	void **v;
-	size_t i;
+	const struct table_item *x = a, *y = b;
+	const struct unauth_group *gx = x->value, *gy = y->value;
+	int c;
 
-	v = table_values(u->groups, n);
-	if (v == NULL) {
-		*n = 0;
-		return NULL;
-	}
-	items = calloc(*n, sizeof(*items));
-	if (items == NULL) {
-		free(v);
-		*n = 0;
-		return NULL;
-	}
-	for (i = 0; i < *n; i++) {
-		items[i].g = v[i];
-		items[i].network = table_key(u->groups, v[i]);
-		items[i].sender = items[i].network + items[i].g->netlen + 1;
-	}
-	free(v);
-	qsort(items, *n, sizeof(*items), unauth_cmp);
-	return items;
+	if (gx->count != gy->count)
+		return gx->count > gy->count ? -1 : 1;
+	c = strcmp(x->key, y->key);
+	return c != 0 ? c : strcmp(unauth_sender(x), unauth_sender(y));
+}
+
+struct table_item *unauth_sorted(const struct unauth *u, size_t *n)
+{
+	return table_sorted(u->groups, n, unauth_cmp);
 }
 
 int64_t unauth_other(const struct unauth *u)
@@ -191,19 +177,21 @@ static void unauth_row(void *st, const struct msg_row *row)
 static int unauth_finish(void *st, struct out_summary *s)
 {
 	struct unauth_cmd *c = st;
-	struct unauth_item *items;
+	struct table_item *items;
 	struct out_val v[6];
 	size_t n, i;
 
 	out_begin(c->out, "unauth", unauth_cols, sizeof(unauth_cols) / sizeof(unauth_cols[0]));
 	items = unauth_sorted(c->u, &n);
 	for (i = 0; i < n && (c->o->top == 0 || i < c->o->top); i++) {
-		v[0] = out_str(items[i].network);
-		v[1] = out_str(items[i].sender);
-		v[2] = out_int(items[i].g->count);
-		v[3] = out_int(items[i].g->first);
-		v[4] = out_int(items[i].g->last);
-		v[5] = out_list((const char *const *)items[i].g->samples, items[i].g->nsamples);
+		const struct unauth_group *g = items[i].value;
+
+		v[0] = out_str(items[i].key);
+		v[1] = out_str(unauth_sender(&items[i]));
+		v[2] = out_int(g->count);
+		v[3] = out_int(g->first);
+		v[4] = out_int(g->last);
+		v[5] = out_list((const char *const *)g->samples, g->nsamples);
 		out_row(c->out, v);
 	}
 	s->rows = i;

@@ -125,53 +125,38 @@ static void who_row(void *st, const struct msg_row *row)
 	}
 }
 
-/* A group with its key, for sorting without reaching back into the table. */
-struct who_item {
-	const struct who_group *g;
-	const char *key;
-};
-
 static int who_cmp(const void *a, const void *b)
 {
-	const struct who_item *x = a, *y = b;
+	const struct table_item *x = a, *y = b;
+	const struct who_group *gx = x->value, *gy = y->value;
 
-	if (x->g->messages != y->g->messages)
-		return x->g->messages > y->g->messages ? -1 : 1;
+	if (gx->messages != gy->messages)
+		return gx->messages > gy->messages ? -1 : 1;
 	return strcmp(x->key, y->key);
 }
 
 static int who_finish(void *st, struct out_summary *s)
 {
 	struct who *w = st;
-	struct who_item *items = NULL;
+	struct table_item *items;
 	struct out_val v[4];
-	void **g;
 	size_t n, i;
 
 	if (w->o->by != BY_NONE) {
 		by_cols[0].name = by_names[w->o->by];
 		out_begin(w->out, "who", by_cols, 4);
-		g = table_values(w->groups, &n);
-		if (g != NULL)
-			items = calloc(n, sizeof(*items));
-		if (items == NULL)
-			n = 0;
-		for (i = 0; i < n; i++) {
-			items[i].g = g[i];
-			items[i].key = table_key(w->groups, g[i]);
-		}
-		if (items != NULL)
-			qsort(items, n, sizeof(*items), who_cmp);
+		items = table_sorted(w->groups, &n, who_cmp);
 		for (i = 0; i < n && (w->o->top == 0 || i < w->o->top); i++) {
+			const struct who_group *g = items[i].value;
+
 			v[0] = out_str(items[i].key[0] != '\0' ? items[i].key : NULL);
-			v[1] = out_int(items[i].g->messages);
-			v[2] = out_int(items[i].g->first);
-			v[3] = out_int(items[i].g->last);
+			v[1] = out_int(g->messages);
+			v[2] = out_int(g->first);
+			v[3] = out_int(g->last);
 			out_row(w->out, v);
 			w->rows++;
 		}
 		free(items);
-		free(g);
 		if (w->other > 0 && s->nnotes < OUT_MAX_NOTES) {
 			snprintf(w->note, sizeof(w->note),
 				 "more than %d keys: %lld counts of later keys were dropped",

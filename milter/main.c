@@ -3,13 +3,10 @@
 #include "supervise.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +16,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "io/daemon_opts.h"
+#include "io/privdrop.h"
 #include "proxy/startup.h"
 
 struct milter_opts {
@@ -30,12 +29,6 @@ struct milter_opts {
 static volatile sig_atomic_t smfi_done;
 static int smfi_result = MI_SUCCESS;
 static pthread_t main_thread;
-
-static const struct option long_options[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
 
 static void usage(FILE *out)
 {
@@ -53,6 +46,13 @@ static void usage(FILE *out)
 		"  -V, --version  print the version\n"
 		"  -h, --help     print this help\n",
 		AG_DEFAULT_CONFIG);
+}
+
+static void version(void)
+{
+	printf("authgate-milter %s (libmilter %u.%u.%u)\n", AG_VERSION,
+	       SM_LM_VRS_MAJOR(SMFI_VERSION), SM_LM_VRS_MINOR(SMFI_VERSION),
+	       SM_LM_VRS_PLVL(SMFI_VERSION));
 }
 
 /* libmilter's socket belongs to the user we become; Postfix joins that group (README). */
@@ -102,7 +102,8 @@ static void milter_listen_nodelay(void)
 
 static int milter_drop_privileges(const struct ag_config *cfg)
 {
-	struct passwd *pw;
+	struct privdrop_user u;
+	char why[256];
 
 	if (geteuid() != 0)
 		return 0; /* started as an ordinary user: nothing to drop */
@@ -110,23 +111,14 @@ static int milter_drop_privileges(const struct ag_config *cfg)
 		milter_log(LOG_WARNING, "[general] user = root: the milter keeps root privileges");
 		return 0;
 	}
-	errno = 0;
-	pw = getpwnam(cfg->user);
-	if (pw == NULL) {
-		milter_log(LOG_ERR, "[general] user %s: no such user (create it, or set user)",
-			   cfg->user);
+	if (privdrop_lookup(cfg->user, &u, why, sizeof(why)) < 0) {
+		milter_log(LOG_ERR, "[general] user: %s (create it, or set user)", why);
 		return -1;
 	}
-	if (milter_socket_owner(cfg->milter_socket, pw->pw_uid, pw->pw_gid) < 0)
+	if (milter_socket_owner(cfg->milter_socket, u.uid, u.gid) < 0)
 		return -1;
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		milter_log(LOG_ERR, "cannot become %s: %s", cfg->user, strerror(errno));
-		return -1;
-	}
-	/* A setuid() that can be undone would be no drop at all. */
-	if (setuid(0) == 0) {
-		milter_log(LOG_ERR, "privileges could be regained after setuid(%s)", cfg->user);
+	if (privdrop_become(cfg->user, &u, why, sizeof(why)) < 0) {
+		milter_log(LOG_ERR, "%s", why);
 		return -1;
 	}
 	return 0;
@@ -380,56 +372,25 @@ static int milter_oneshot(const struct ag_config *cfg, bool check, bool dump, co
 
 int main(int argc, char **argv)
 {
-	struct milter_opts o = {AG_DEFAULT_CONFIG, false};
+	struct milter_opts o;
+	struct daemon_opts opts;
 	struct ag_config_error err;
 	struct ag_config *cfg;
-	bool check = false, dump = false;
-	const char *routes = NULL;
 	char abspath[PATH_MAX];
-	int ch;
+	int rc;
 
-	while ((ch = getopt_long(argc, argv, "c:fhntT:V", long_options, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			o.config_path = optarg;
-			break;
-		case 'f':
-			o.foreground = true;
-			break;
-		case 'n':
-			dump = true;
-			break;
-		case 't':
-			check = true;
-			break;
-		case 'T':
-			routes = optarg;
-			break;
-		case 'V':
-			printf("authgate-milter %s (libmilter %u.%u.%u)\n", AG_VERSION,
-			       SM_LM_VRS_MAJOR(SMFI_VERSION), SM_LM_VRS_MINOR(SMFI_VERSION),
-			       SM_LM_VRS_PLVL(SMFI_VERSION));
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc || (dump && !check)) {
-		usage(stderr);
-		return 2;
-	}
+	rc = daemon_opts_parse(argc, argv, true, usage, version, &opts);
+	if (rc >= 0)
+		return rc; /* -h, -V or a usage error: answered */
+	o.config_path = opts.config_path;
+	o.foreground = opts.foreground;
 	cfg = config_load(o.config_path, &err);
 	if (cfg == NULL) {
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	if (check || routes != NULL) {
-		int rc = milter_oneshot(cfg, check, dump, routes);
-
+	if (opts.check || opts.routes != NULL) {
+		rc = milter_oneshot(cfg, opts.check, opts.dump, opts.routes);
 		config_unref(cfg);
 		return rc;
 	}

@@ -7,28 +7,38 @@
 
 #define AG_AUDIT_MAX_RECORD 65536 /* one record, one write(); longer ones are cut at rcpts */
 
+/*
+ * The record's plain text fields (INTERFACE.md schema), each a JSON string under its own
+ * name: this writer's struct and authgate-audit's reader (audit/jsonl.h, its key table) are
+ * both declared from this one list.
+ */
+#define AG_AUDIT_TEXT_FIELDS(X)                                                                    \
+	X(session)                                                                                 \
+	X(client_ip)                                                                               \
+	X(auth_user)                                                                               \
+	X(tls)                                                                                     \
+	X(mail_from)                                                                               \
+	X(backend)                                                                                 \
+	X(backend_reply)                                                                           \
+	X(queue_id)                                                                                \
+	X(phase)                                                                                   \
+	X(route)                                                                                   \
+	X(reason)                                                                                  \
+	X(helo)
+#define AG_AUDIT_DECLARE_TEXT(name) const char *name;
+
 /* Fields left NULL (or size < 0) are omitted from the record. */
 struct ag_audit_record {
-	int64_t ts_ms; /* Unix milliseconds; the caller reads the clock */
+	int64_t ts_ms;	       /* Unix milliseconds; the caller reads the clock */
 	const char *component; /* "proxy" | "milter" */
-	const char *session;
-	const char *client_ip;
-	const char *auth_user;
-	const char *tls;
-	const char *event;  /* connect | auth | message | reject | tempfail */
-	const char *mail_from;
+	const char *event;     /* connect | auth | message | reject | tempfail */
+	const char *action;    /* accept | reject | tempfail | tag */
 	const char *const *rcpts;
 	size_t nrcpts;
 	int64_t size; /* -1: omitted */
-	const char *action; /* accept | reject | tempfail | tag */
-	const char *backend;
-	const char *backend_reply;
-	const char *queue_id;
-	const char *phase;
-	const char *route;
-	const char *reason;
-	const char *helo;
-	const char *limits; /* auth: "shared" (Redis counters) or "local" (fallback); NULL: no shared_state */
+	/* auth: "shared" (Redis counters) or "local" (fallback); NULL: no shared_state */
+	const char *limits;
+	AG_AUDIT_TEXT_FIELDS(AG_AUDIT_DECLARE_TEXT)
 };
 
 /* "2026-11-23T10:00:00.123Z"; buf of at least 32 bytes. */

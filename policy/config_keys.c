@@ -189,7 +189,7 @@ int config_check_hostname(const char *s, const char **why)
 
 /* Letters, digits and the punctuation in `extra`, at most `max` of them. */
 static int config_check_charset(const char *s, const char *extra, size_t max, const char *what,
-				const char **why)
+				const char *too_long, const char **why)
 {
 	const char *p;
 
@@ -202,7 +202,7 @@ static int config_check_charset(const char *s, const char *extra, size_t max, co
 		}
 	}
 	if ((size_t)(p - s) > max) {
-		*why = max == 255 ? "longer than 255 characters" : "longer than 1024 characters";
+		*why = too_long;
 		return -1;
 	}
 	return 0;
@@ -212,7 +212,7 @@ static int config_check_charset(const char *s, const char *extra, size_t max, co
 static int config_check_token(const char *s, const char **why)
 {
 	return config_check_charset(s, ".-_", 255, "only letters, digits, '.', '-' and '_' allowed",
-				    why);
+				    "longer than 255 characters", why);
 }
 
 /* Absolute, because the daemons chdir("/") after start-up. */
@@ -237,8 +237,9 @@ static int config_check_path_or_empty(const char *s, const char **why)
 /* Letters, digits and ".-_:" (Redis keys are binary-safe; logs and redis-cli are not). */
 static int config_check_prefix(const char *s, const char **why)
 {
-	return config_check_charset(s, ".-_:", 64, "only letters, digits, '.', '-', '_' and ':' allowed",
-				    why);
+	return config_check_charset(s, ".-_:", 64,
+				    "only letters, digits, '.', '-', '_' and ':' allowed",
+				    "longer than 64 characters", why);
 }
 
 /*
@@ -325,21 +326,12 @@ static int config_check_user(const char *s, const char **why)
 /* A file name under /etc/pam.d, so no '/' and no leading dot. */
 static int config_check_pam_service(const char *s, const char **why)
 {
-	const char *p;
-
-	for (p = s; *p; p++) {
-		int c = config_lower((unsigned char)*p);
-		if (!((c >= 'a' && c <= 'z') || config_is_digit(c) || c == '_' || c == '-' ||
-		      (c == '.' && p > s))) {
-			*why = "not a valid PAM service name";
-			return -1;
-		}
-	}
-	if (p - s > 64) {
-		*why = "PAM service name longer than 64 characters";
+	if (s[0] == '.') {
+		*why = "not a valid PAM service name";
 		return -1;
 	}
-	return 0;
+	return config_check_charset(s, "_-.", 64, "not a valid PAM service name",
+				    "PAM service name longer than 64 characters", why);
 }
 
 /* It ends up in SMTP reply text: printable ASCII, and short enough for a 512-octet reply line. */
@@ -374,7 +366,7 @@ static int config_check_ciphers(const char *s, const char **why)
 {
 	return config_check_charset(s, ":,!+-@=_.", 1024,
 				    "not an OpenSSL cipher list (letters, digits, and :,!+-@=_. only)",
-				    why);
+				    "longer than 1024 characters", why);
 }
 
 /* libmilter's smfi_setconn syntax. */

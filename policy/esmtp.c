@@ -152,16 +152,23 @@ static bool esmtp_val_is(const struct esmtp_token *t, const char *v)
 
 #define SEEN(bit)                                                                                  \
 	do {                                                                                       \
-		if (seen & (bit)) {                                                                \
+		if (*seen & (bit)) {                                                               \
 			*why = "parameter given twice";                                            \
 			return AG_PARAM_SYNTAX;                                                    \
 		}                                                                                  \
-		seen |= (bit);                                                                     \
+		*seen |= (bit);                                                                    \
 	} while (0)
 
-enum ag_param_result esmtp_parse_mail_params(const char *params, const struct ag_esmtp_allow *allow,
-					     struct ag_mail_params *out, const char **why,
-					     const char **bad)
+/* One parameter of MAIL or RCPT: checked, and recorded in out. */
+typedef enum ag_param_result (*esmtp_param_fn)(const struct esmtp_token *t,
+					       const struct ag_esmtp_allow *allow, void *out,
+					       unsigned *seen, const char **why);
+
+/* Walk params token by token; *bad points at the token a failure is about. */
+static enum ag_param_result esmtp_parse_params(const char *params,
+					       const struct ag_esmtp_allow *allow,
+					       esmtp_param_fn one, void *out, const char **why,
+					       const char **bad)
 {
 	struct esmtp_token t;
 	const char *dummy, *p = params ? params : "";
@@ -172,92 +179,110 @@ enum ag_param_result esmtp_parse_mail_params(const char *params, const struct ag
 		why = &dummy;
 	if (bad == NULL)
 		bad = &dummy;
-	memset(out, 0, sizeof(*out));
 	*bad = p;
 	while ((rc = esmtp_next(&p, &t, why)) > 0) {
-		*bad = t.start;
-		if (strcasecmp(t.kw, "SIZE") == 0) {
-			uint64_t v = 0;
-			size_t i;
+		enum ag_param_result r;
 
-			SEEN(0x01);
-			if (t.val == NULL || t.vlen > 20) {
+		*bad = t.start;
+		r = one(&t, allow, out, &seen, why);
+		if (r != AG_PARAM_OK)
+			return r;
+	}
+	return rc < 0 ? AG_PARAM_SYNTAX : AG_PARAM_OK;
+}
+
+static enum ag_param_result esmtp_mail_param(const struct esmtp_token *t,
+					     const struct ag_esmtp_allow *allow, void *outp,
+					     unsigned *seen, const char **why)
+{
+	struct ag_mail_params *out = outp;
+
+	if (strcasecmp(t->kw, "SIZE") == 0) {
+		uint64_t v = 0;
+		size_t i;
+
+		SEEN(0x01);
+		if (t->val == NULL || t->vlen > 20) {
+			*why = "bad SIZE parameter";
+			return AG_PARAM_SYNTAX;
+		}
+		for (i = 0; i < t->vlen; i++) {
+			int d = t->val[i] - '0';
+
+			if (d < 0 || d > 9 || v > (UINT64_MAX - (uint64_t)d) / 10) {
 				*why = "bad SIZE parameter";
 				return AG_PARAM_SYNTAX;
 			}
-			for (i = 0; i < t.vlen; i++) {
-				int d = t.val[i] - '0';
-
-				if (d < 0 || d > 9 || v > (UINT64_MAX - (uint64_t)d) / 10) {
-					*why = "bad SIZE parameter";
-					return AG_PARAM_SYNTAX;
-				}
-				v = v * 10 + (uint64_t)d;
-			}
-			out->has_size = true;
-			out->size = v;
-		} else if (strcasecmp(t.kw, "BODY") == 0) {
-			SEEN(0x02);
-			if (esmtp_val_is(&t, "8BITMIME")) {
-				out->body_8bit = true;
-			} else if (!esmtp_val_is(&t, "7BIT")) {
-				/* BINARYMIME needs CHUNKING, which we do not offer. */
-				*why = "bad BODY parameter";
-				return AG_PARAM_SYNTAX;
-			}
-		} else if (strcasecmp(t.kw, "AUTH") == 0) {
-			/* RFC 4954 5: we vouch for the sender ourselves (XCLIENT LOGIN); dropped.
-			 */
-			SEEN(0x04);
-			if (t.val == NULL ||
-			    !(esmtp_val_is(&t, "<>") || esmtp_is_xtext(t.val, t.vlen))) {
-				*why = "bad AUTH parameter";
-				return AG_PARAM_SYNTAX;
-			}
-		} else if (strcasecmp(t.kw, "SMTPUTF8") == 0) {
-			if (allow == NULL || !allow->smtputf8) {
-				*why = "SMTPUTF8 not offered";
-				return AG_PARAM_UNSUPPORTED;
-			}
-			SEEN(0x08);
-			if (t.val != NULL) {
-				*why = "SMTPUTF8 takes no value";
-				return AG_PARAM_SYNTAX;
-			}
-			out->smtputf8 = true;
-		} else if (strcasecmp(t.kw, "RET") == 0) {
-			if (allow == NULL || !allow->dsn) {
-				*why = "DSN not offered";
-				return AG_PARAM_UNSUPPORTED;
-			}
-			SEEN(0x10);
-			if (esmtp_val_is(&t, "FULL")) {
-				out->ret = AG_RET_FULL;
-			} else if (esmtp_val_is(&t, "HDRS")) {
-				out->ret = AG_RET_HDRS;
-			} else {
-				*why = "bad RET parameter";
-				return AG_PARAM_SYNTAX;
-			}
-		} else if (strcasecmp(t.kw, "ENVID") == 0) {
-			if (allow == NULL || !allow->dsn) {
-				*why = "DSN not offered";
-				return AG_PARAM_UNSUPPORTED;
-			}
-			SEEN(0x20);
-			if (t.val == NULL || t.vlen > AG_MAX_ENVID ||
-			    !esmtp_is_xtext(t.val, t.vlen)) {
-				*why = "bad ENVID parameter";
-				return AG_PARAM_SYNTAX;
-			}
-			memcpy(out->envid, t.val, t.vlen);
-			out->envid[t.vlen] = '\0';
-		} else {
-			*why = "unsupported parameter";
+			v = v * 10 + (uint64_t)d;
+		}
+		out->has_size = true;
+		out->size = v;
+	} else if (strcasecmp(t->kw, "BODY") == 0) {
+		SEEN(0x02);
+		if (esmtp_val_is(t, "8BITMIME")) {
+			out->body_8bit = true;
+		} else if (!esmtp_val_is(t, "7BIT")) {
+			/* BINARYMIME needs CHUNKING, which we do not offer. */
+			*why = "bad BODY parameter";
+			return AG_PARAM_SYNTAX;
+		}
+	} else if (strcasecmp(t->kw, "AUTH") == 0) {
+		/* RFC 4954 5: we vouch for the sender ourselves (XCLIENT LOGIN); dropped. */
+		SEEN(0x04);
+		if (t->val == NULL || !(esmtp_val_is(t, "<>") || esmtp_is_xtext(t->val, t->vlen))) {
+			*why = "bad AUTH parameter";
+			return AG_PARAM_SYNTAX;
+		}
+	} else if (strcasecmp(t->kw, "SMTPUTF8") == 0) {
+		if (allow == NULL || !allow->smtputf8) {
+			*why = "SMTPUTF8 not offered";
 			return AG_PARAM_UNSUPPORTED;
 		}
+		SEEN(0x08);
+		if (t->val != NULL) {
+			*why = "SMTPUTF8 takes no value";
+			return AG_PARAM_SYNTAX;
+		}
+		out->smtputf8 = true;
+	} else if (strcasecmp(t->kw, "RET") == 0) {
+		if (allow == NULL || !allow->dsn) {
+			*why = "DSN not offered";
+			return AG_PARAM_UNSUPPORTED;
+		}
+		SEEN(0x10);
+		if (esmtp_val_is(t, "FULL")) {
+			out->ret = AG_RET_FULL;
+		} else if (esmtp_val_is(t, "HDRS")) {
+			out->ret = AG_RET_HDRS;
+		} else {
+			*why = "bad RET parameter";
+			return AG_PARAM_SYNTAX;
+		}
+	} else if (strcasecmp(t->kw, "ENVID") == 0) {
+		if (allow == NULL || !allow->dsn) {
+			*why = "DSN not offered";
+			return AG_PARAM_UNSUPPORTED;
+		}
+		SEEN(0x20);
+		if (t->val == NULL || t->vlen > AG_MAX_ENVID || !esmtp_is_xtext(t->val, t->vlen)) {
+			*why = "bad ENVID parameter";
+			return AG_PARAM_SYNTAX;
+		}
+		memcpy(out->envid, t->val, t->vlen);
+		out->envid[t->vlen] = '\0';
+	} else {
+		*why = "unsupported parameter";
+		return AG_PARAM_UNSUPPORTED;
 	}
-	return rc < 0 ? AG_PARAM_SYNTAX : AG_PARAM_OK;
+	return AG_PARAM_OK;
+}
+
+enum ag_param_result esmtp_parse_mail_params(const char *params, const struct ag_esmtp_allow *allow,
+					     struct ag_mail_params *out, const char **why,
+					     const char **bad)
+{
+	memset(out, 0, sizeof(*out));
+	return esmtp_parse_params(params, allow, esmtp_mail_param, out, why, bad);
 }
 
 /* NOTIFY = "NEVER" / 1#( "SUCCESS" / "FAILURE" / "DELAY" ) (RFC 3461 4.1) */
@@ -292,55 +317,51 @@ static int esmtp_parse_notify(const char *v, size_t vlen, unsigned *out)
 	return 0;
 }
 
+static enum ag_param_result esmtp_rcpt_param(const struct esmtp_token *t,
+					     const struct ag_esmtp_allow *allow, void *outp,
+					     unsigned *seen, const char **why)
+{
+	struct ag_rcpt_params *out = outp;
+
+	if (strcasecmp(t->kw, "NOTIFY") != 0 && strcasecmp(t->kw, "ORCPT") != 0) {
+		*why = "unsupported parameter";
+		return AG_PARAM_UNSUPPORTED;
+	}
+	if (allow == NULL || !allow->dsn) {
+		*why = "DSN not offered";
+		return AG_PARAM_UNSUPPORTED;
+	}
+	if (strcasecmp(t->kw, "NOTIFY") == 0) {
+		SEEN(0x01);
+		if (t->val == NULL || esmtp_parse_notify(t->val, t->vlen, &out->notify) < 0) {
+			*why = "bad NOTIFY parameter";
+			return AG_PARAM_SYNTAX;
+		}
+	} else {
+		SEEN(0x02);
+		/*
+		 * ORCPT = addr-type ";" xtext. Only "rfc822": the "utf-8" type of
+		 * RFC 6533 has its own escapes we do not check, so it is not passed on.
+		 */
+		if (t->val == NULL || t->vlen > AG_MAX_ORCPT || t->vlen <= 7 ||
+		    strncasecmp(t->val, "rfc822;", 7) != 0 ||
+		    !esmtp_is_xtext(t->val + 7, t->vlen - 7)) {
+			*why = "bad ORCPT parameter";
+			return AG_PARAM_SYNTAX;
+		}
+		memcpy(out->orcpt, "rfc822;", 7);
+		memcpy(out->orcpt + 7, t->val + 7, t->vlen - 7);
+		out->orcpt[t->vlen] = '\0';
+	}
+	return AG_PARAM_OK;
+}
+
 enum ag_param_result esmtp_parse_rcpt_params(const char *params, const struct ag_esmtp_allow *allow,
 					     struct ag_rcpt_params *out, const char **why,
 					     const char **bad)
 {
-	struct esmtp_token t;
-	const char *dummy, *p = params ? params : "";
-	unsigned seen = 0;
-	int rc;
-
-	if (why == NULL)
-		why = &dummy;
-	if (bad == NULL)
-		bad = &dummy;
 	memset(out, 0, sizeof(*out));
-	*bad = p;
-	while ((rc = esmtp_next(&p, &t, why)) > 0) {
-		*bad = t.start;
-		if (strcasecmp(t.kw, "NOTIFY") != 0 && strcasecmp(t.kw, "ORCPT") != 0) {
-			*why = "unsupported parameter";
-			return AG_PARAM_UNSUPPORTED;
-		}
-		if (allow == NULL || !allow->dsn) {
-			*why = "DSN not offered";
-			return AG_PARAM_UNSUPPORTED;
-		}
-		if (strcasecmp(t.kw, "NOTIFY") == 0) {
-			SEEN(0x01);
-			if (t.val == NULL || esmtp_parse_notify(t.val, t.vlen, &out->notify) < 0) {
-				*why = "bad NOTIFY parameter";
-				return AG_PARAM_SYNTAX;
-			}
-		} else {
-			SEEN(0x02);
-			/*
-			 * ORCPT = addr-type ";" xtext. Only "rfc822": the "utf-8" type of
-			 * RFC 6533 has its own escapes we do not check, so it is not passed on.
-			 */
-			if (t.val == NULL || t.vlen > AG_MAX_ORCPT || t.vlen <= 7 ||
-			    strncasecmp(t.val, "rfc822;", 7) != 0 ||
-			    !esmtp_is_xtext(t.val + 7, t.vlen - 7)) {
-				*why = "bad ORCPT parameter";
-				return AG_PARAM_SYNTAX;
-			}
-			memcpy(out->orcpt, "rfc822;", 7);
-			memcpy(out->orcpt + 7, t.val + 7, t.vlen - 7);
-			out->orcpt[t.vlen] = '\0';
-		}
-	}
-	return rc < 0 ? AG_PARAM_SYNTAX : AG_PARAM_OK;
+	return esmtp_parse_params(params, allow, esmtp_rcpt_param, out, why, bad);
 }
 
 /* Append prefix then value (both ours or validated) to buf; -1 if it does not fit. */

@@ -195,6 +195,12 @@ int net_parse_ip(const char *s, struct ag_ip *out, const char **why)
 	return net_parse_v4(s, len, out->addr + 12, why);
 }
 
+void net_ip_from_v4(const uint8_t v4[4], struct ag_ip *out)
+{
+	memcpy(out->addr, net_v4_prefix, sizeof(net_v4_prefix));
+	memcpy(out->addr + 12, v4, 4);
+}
+
 bool net_ip_is_v4(const struct ag_ip *ip)
 {
 	return ip != NULL && memcmp(ip->addr, net_v4_prefix, sizeof(net_v4_prefix)) == 0;

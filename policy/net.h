@@ -44,6 +44,8 @@ int net_parse_ip(const char *s, struct ag_ip *out, const char **why);
 /* Text form: dotted quad for v4-mapped, RFC 5952 for IPv6. Returns 0, -1 if buf too small. */
 int net_format_ip(const struct ag_ip *ip, char *buf, size_t len);
 bool net_ip_is_v4(const struct ag_ip *ip);
+/* An IPv4 address (4 bytes, network order) as ag_ip keeps it: ::ffff:a.b.c.d. */
+void net_ip_from_v4(const uint8_t v4[4], struct ag_ip *out);
 
 /* "10.0.0.0/8", "2001:db8::/32", a bare address (/32 or /128). Host bits set = error. */
 int net_parse_cidr(const char *s, struct ag_cidr *out, const char **why);

@@ -16,6 +16,7 @@
 #include "policy/config.h"
 #include "log.h"
 #include "session.h"
+#include "startup.h"
 
 #define LISTEN_BACKLOG 128
 /* Past twice the limit a connection is closed before it is even a session. */
@@ -23,16 +24,10 @@
 
 int listener_bind(const struct ag_hostport *hp, char *why, size_t whylen)
 {
-	struct addrinfo hints, *res = NULL;
-	char port[8];
+	struct addrinfo *res;
 	int fd = -1, on = 1, rc;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof(port), "%u", hp->port);
-	rc = getaddrinfo(hp->host[0] ? hp->host : NULL, port, &hints, &res);
+	rc = startup_resolve_listen(hp, &res);
 	if (rc != 0) {
 		snprintf(why, whylen, "%s:%u: %s", hp->host, hp->port, gai_strerror(rc));
 		return -1;

@@ -1,8 +1,5 @@
 /* main.c: authgate-proxy: flags, startup as root, privilege drop, signals, the event loop. */
 #include <errno.h>
-#include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +16,8 @@
 #include "backend_caps.h"
 #include "authlimit.h"
 #include "io/configfile.h"
+#include "io/daemon_opts.h"
+#include "io/privdrop.h"
 #include "listener.h"
 #include "log.h"
 #include "privsep.h"
@@ -33,12 +32,6 @@
 #ifndef AG_VERSION
 #define AG_VERSION "unknown"
 #endif
-
-static const struct option long_options[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
 
 #define DEFAULT_SHUTDOWN_GRACE 30
 /* Failed-AUTH counters kept (per address and per user): about 8 MB, LRU beyond. */
@@ -60,29 +53,22 @@ static void usage(FILE *out)
 		AG_DEFAULT_CONFIG);
 }
 
+static void version(void)
+{
+	printf("authgate-proxy %s\n", AG_VERSION);
+}
+
 /* Drop root for good; the PAM process (already forked) keeps it. */
 static int drop_privileges(const char *user)
 {
-	struct passwd *pw;
+	struct privdrop_user u;
+	char why[256];
 
 	if (geteuid() != 0)
 		return 0; /* started unprivileged: nothing to drop */
-	if (user == NULL || user[0] == '\0') {
-		log_msg(LOG_ERR, NULL, "no user configured to run as");
-		return -1;
-	}
-	errno = 0;
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		log_msg(LOG_ERR, NULL, "user \"%s\" does not exist", user);
-		return -1;
-	}
-	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-		log_msg(LOG_ERR, NULL, "cannot become %s: %s", user, strerror(errno));
-		return -1;
-	}
-	if (setuid(0) == 0) {
-		log_msg(LOG_ERR, NULL, "privileges could be regained after dropping them");
+	if (privdrop_lookup(user, &u, why, sizeof(why)) < 0 ||
+	    privdrop_become(user, &u, why, sizeof(why)) < 0) {
+		log_msg(LOG_ERR, NULL, "%s", why);
 		return -1;
 	}
 	return 0;
@@ -509,42 +495,17 @@ out:
 int main(int argc, char **argv)
 {
 	struct proxy_server srv;
+	struct daemon_opts opts;
 	struct ag_config_error err;
 	const char *why = NULL;
-	bool check = false, dump = false;
-	int opt, rc;
+	int rc;
 
 	memset(&srv, 0, sizeof(srv));
-	srv.config_path = AG_DEFAULT_CONFIG;
-	while ((opt = getopt_long(argc, argv, "c:fhntV", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			srv.config_path = optarg;
-			break;
-		case 'f':
-			srv.foreground = true;
-			break;
-		case 'n':
-			dump = true;
-			break;
-		case 't':
-			check = true;
-			break;
-		case 'V':
-			printf("authgate-proxy %s\n", AG_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc || (dump && !check)) {
-		usage(stderr);
-		return 2;
-	}
+	rc = daemon_opts_parse(argc, argv, false, usage, version, &opts);
+	if (rc >= 0)
+		return rc; /* -h, -V or a usage error: answered */
+	srv.config_path = opts.config_path;
+	srv.foreground = opts.foreground;
 
 	memset(&err, 0, sizeof(err));
 	srv.cfg = config_load(srv.config_path, &err);
@@ -552,9 +513,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err.msg);
 		return 1;
 	}
-	if (check) {
+	if (opts.check) {
 		rc = server_startup_checks(&srv, true) < 0 ? 1 : 0;
-		if (rc == 0 && dump)
+		if (rc == 0 && opts.dump)
 			config_dump(srv.cfg, stdout);
 		else if (rc == 0)
 			printf("ok\n");

@@ -61,10 +61,19 @@ static int pp_v1_port(const uint8_t *s, size_t len, uint16_t *port)
 	return 0;
 }
 
-/* Parse one address token of the given family and store its canonical text. */
-static int pp_v1_addr(const uint8_t *s, size_t len, int af, char *dst)
+/* An address in network order (4 bytes for AF_INET, 16 for AF_INET6), as struct ag_ip keeps it. */
+static void pp_set_ip(int af, const uint8_t *bin, struct ag_ip *ip)
 {
-	char tmp[PROXYPROTO_ADDRSTRLEN];
+	if (af == AF_INET)
+		net_ip_from_v4(bin, ip);
+	else
+		memcpy(ip->addr, bin, 16);
+}
+
+/* One address token of the given family, strictly as inet_pton reads it. */
+static int pp_v1_addr(const uint8_t *s, size_t len, int af, struct ag_ip *ip)
+{
+	char tmp[INET6_ADDRSTRLEN];
 	uint8_t bin[16];
 
 	if (len == 0 || len >= sizeof(tmp))
@@ -73,8 +82,7 @@ static int pp_v1_addr(const uint8_t *s, size_t len, int af, char *dst)
 	tmp[len] = '\0';
 	if (inet_pton(af, tmp, bin) != 1)
 		return -1;
-	if (inet_ntop(af, bin, dst, PROXYPROTO_ADDRSTRLEN) == NULL)
-		return -1;
+	pp_set_ip(af, bin, ip);
 	return 0;
 }
 
@@ -123,9 +131,9 @@ static int pp_v1_line(const uint8_t *s, size_t len, struct proxyproto_result *ou
 		return pp_fail(out, "v1: unknown protocol");
 	if (pp_v1_fields(s + 5, len - 5, tok, toklen) < 0)
 		return pp_fail(out, "v1: want exactly: source destination sport dport");
-	if (pp_v1_addr(tok[0], toklen[0], af, out->src_addr) < 0)
+	if (pp_v1_addr(tok[0], toklen[0], af, &out->src) < 0)
 		return pp_fail(out, "v1: bad source address");
-	if (pp_v1_addr(tok[1], toklen[1], af, out->dst_addr) < 0)
+	if (pp_v1_addr(tok[1], toklen[1], af, &out->dst) < 0)
 		return pp_fail(out, "v1: bad destination address");
 	if (pp_v1_port(tok[2], toklen[2], &out->src_port) < 0)
 		return pp_fail(out, "v1: bad source port");
@@ -246,9 +254,8 @@ static int pp_v2(const uint8_t *buf, size_t len, struct proxyproto_result *out)
 
 		if (tr != PP_V2_STREAM)
 			return pp_fail(out, "v2: not a stream (TCP) connection");
-		if (inet_ntop(af, body, out->src_addr, sizeof(out->src_addr)) == NULL ||
-		    inet_ntop(af, body + asz, out->dst_addr, sizeof(out->dst_addr)) == NULL)
-			return pp_fail(out, "v2: bad address");
+		pp_set_ip(af, body, &out->src);
+		pp_set_ip(af, body + asz, &out->dst);
 		out->src_port = pp_be16(body + 2 * asz);
 		out->dst_port = pp_be16(body + 2 * asz + 2);
 		out->family = af;

@@ -6,20 +6,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy/net.h"
+
 #define PROXYPROTO_V1_MAX 107	    /* "PROXY UNKNOWN <39> <39> 65535 65535\r\n", spec 2.1 */
 #define PROXYPROTO_V2_HDR 16	    /* signature, version/command, family, length */
 #define PROXYPROTO_V2_MAX_BODY 2048 /* addresses + TLVs we accept; real senders use < 300 */
 /* The most a caller ever has to buffer before proxyproto_parse() decides. */
 #define PROXYPROTO_MAX_HEADER (PROXYPROTO_V2_HDR + PROXYPROTO_V2_MAX_BODY)
-#define PROXYPROTO_ADDRSTRLEN 46 /* INET6_ADDRSTRLEN */
 
 struct proxyproto_result {
 	int version; /* 1 or 2 */
 	bool local;  /* keep the connection's addresses: v2 LOCAL, v1 UNKNOWN, UNSPEC, UNIX */
 	int family;  /* AF_INET or AF_INET6 when !local, else AF_UNSPEC */
-	char src_addr[PROXYPROTO_ADDRSTRLEN]; /* the client, canonical text ("" when local) */
+	/* Binary, as policy/net.h keeps addresses (IPv4 as ::ffff:a.b.c.d); zero when local. */
+	struct ag_ip src; /* the client */
 	uint16_t src_port;
-	char dst_addr[PROXYPROTO_ADDRSTRLEN]; /* the address the client connected to */
+	struct ag_ip dst; /* the address the client connected to */
 	uint16_t dst_port;
 	const char *why; /* a constant, set when parsing fails */
 };

@@ -97,12 +97,13 @@ void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	n = smtp_vformat_line(buf, sizeof(buf), false, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (size_t)n > sizeof(buf) - 3)
-		n = 0;
-	buf[n++] = '\r';
-	buf[n++] = '\n';
+	if (n < 0) {
+		/* Never a cut command: an empty line, which the backend refuses. */
+		memcpy(buf, "\r\n", 2);
+		n = 2;
+	}
 	r->state = next;
 	r->reply_len = 0;
 	r->reply[0] = '\0';

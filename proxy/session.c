@@ -64,9 +64,7 @@ int session_addr_from_sockaddr(const struct sockaddr *sa, int salen, struct ag_i
 	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
 
-		ip->addr[10] = 0xff;
-		ip->addr[11] = 0xff;
-		memcpy(ip->addr + 12, &sin->sin_addr, 4);
+		net_ip_from_v4((const uint8_t *)&sin->sin_addr, ip);
 		if (port)
 			*port = ntohs(sin->sin_port);
 		return 0;
@@ -304,14 +302,10 @@ void session_reply(struct proxy_session *s, const char *fmt, ...)
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	n = smtp_vformat_line(buf, sizeof(buf), true, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(buf) - 3)
-		n = (int)(sizeof(buf) - 3);
-	buf[n++] = '\r';
-	buf[n++] = '\n';
 	bufferevent_write(s->bev, buf, (size_t)n);
 }
 

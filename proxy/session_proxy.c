@@ -95,16 +95,9 @@ static ssize_t proxyhdr_want(struct proxy_session *s, struct session_proxyhdr *h
 /* The header is complete: the session is now the client's, not the balancer's. */
 static void proxyhdr_done(struct proxy_session *s, const struct proxyproto_result *r)
 {
-	const char *why = NULL;
-	struct ag_ip ip;
-
 	session_proxy_free(s);
 	if (!r->local) {
-		if (net_parse_ip(r->src_addr, &ip, &why) < 0) {
-			proxyhdr_fail(s, why ? why : "unusable source address");
-			return;
-		}
-		s->ip = ip;
+		s->ip = r->src;
 		s->port = r->src_port;
 		if (net_format_ip(&s->ip, s->ip_text, sizeof(s->ip_text)) < 0)
 			snprintf(s->ip_text, sizeof(s->ip_text), "unknown");

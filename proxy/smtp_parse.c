@@ -1,6 +1,7 @@
 /* smtp_parse.c: SMTP line framing, command and reply parsing (pure, no I/O). */
 #include "smtp_parse.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -133,4 +134,20 @@ int smtp_reply_parse(const char *line, size_t len, int *code, bool *last)
 	*code = c;
 	*last = (len == 3 || line[3] == ' ');
 	return 0;
+}
+
+int smtp_vformat_line(char *buf, size_t len, bool cut, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, len - 2, fmt, ap);
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n > len - 3) {
+		if (!cut)
+			return -1;
+		n = (int)(len - 3);
+	}
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	return n;
 }

@@ -2,6 +2,7 @@
 #ifndef AG_SMTP_PARSE_H
 #define AG_SMTP_PARSE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -101,5 +102,12 @@ const char *smtp_args_after(const char *args, size_t len, const char *prefix, si
  * Returns 0 with *code (200..599) and *last (no '-' continuation), -1 if malformed.
  */
 int smtp_reply_parse(const char *line, size_t len, int *code, bool *last);
+
+/*
+ * fmt, then CRLF, into buf (len > 2; no NUL after it): the length, or -1 if vsnprintf fails
+ * or, without cut, the line does not fit. With cut, a long line is shortened to fit: for
+ * reply text only, since a shortened command would say something else.
+ */
+int smtp_vformat_line(char *buf, size_t len, bool cut, const char *fmt, va_list ap);
 
 #endif

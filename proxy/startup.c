@@ -512,19 +512,27 @@ enum startup_result startup_check_user(const struct ag_config *cfg, char *msg, s
 	return STARTUP_FATAL;
 }
 
-/* Resolved as the listener will bind it (AI_PASSIVE), with the system resolver. */
-enum startup_result startup_check_listen(const struct ag_hostport *hp, char *msg, size_t len)
+int startup_resolve_listen(const struct ag_hostport *hp, struct addrinfo **res)
 {
-	struct addrinfo hints, *res = NULL;
+	struct addrinfo hints;
 	char port[8];
-	int rc;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	snprintf(port, sizeof(port), "%u", hp->port);
-	rc = getaddrinfo(hp->host[0] ? hp->host : NULL, port, &hints, &res);
+	*res = NULL;
+	return getaddrinfo(hp->host[0] ? hp->host : NULL, port, &hints, res);
+}
+
+/* Resolved as the listener will bind it, by the same function. */
+enum startup_result startup_check_listen(const struct ag_hostport *hp, char *msg, size_t len)
+{
+	struct addrinfo *res;
+	int rc;
+
+	rc = startup_resolve_listen(hp, &res);
 	if (rc == 0) {
 		freeaddrinfo(res);
 		return STARTUP_OK;

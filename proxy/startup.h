@@ -36,6 +36,11 @@ enum startup_result startup_check_tls(const struct ag_config *cfg, SSL_CTX **ctx
 enum startup_result startup_check_user(const struct ag_config *cfg, char *msg, size_t len);
 /* A listen address resolves the way the listener will bind it. */
 enum startup_result startup_check_listen(const struct ag_hostport *hp, char *msg, size_t len);
+
+struct addrinfo;
+/* A listen address as the listener binds it (AI_PASSIVE, the system resolver): getaddrinfo's
+ * result, *res to be freed with freeaddrinfo when it is 0. */
+int startup_resolve_listen(const struct ag_hostport *hp, struct addrinfo **res);
 /* [lists] hub answers a TCP connect (a warning if not; nothing if no hub). */
 enum startup_result startup_check_hub(const struct ag_config *cfg, char *msg, size_t len);
 /* The PAM service exists the way libpam looks for it, else PAM would use "other". */

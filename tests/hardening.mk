@@ -12,6 +12,7 @@ tests_test_policy_authlimit_LDADD = $(POLICY_LIBS)
 
 tests_test_proxy_proxyproto_SOURCES = tests/test_proxy_proxyproto.c tests/tap.h \
 	proxy/proxyproto.c proxy/proxyproto.h
+tests_test_proxy_proxyproto_LDADD = $(POLICY_LIBS)
 
 tests_test_proxy_authcache_SOURCES = tests/test_proxy_authcache.c tests/tap.h \
 	proxy/authcache.c proxy/authcache.h

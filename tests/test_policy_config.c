@@ -233,6 +233,25 @@ static void test_strings(void)
 		 "overlong line refused");
 	ok(n > 0, "(overlong test text built)");
 
+	/* Each length limit is named as it is: a 65-character prefix is not "longer than 1024". */
+	n = snprintf(text, sizeof(text), "[proxy]\nshared_state_prefix = %065d\n", 0);
+	c = load_extra(text, &err);
+	is_error(c, &err, "t.conf:6: [proxy] shared_state_prefix: ", "longer than 64 characters",
+		 "a shared_state_prefix over 64 characters: the limit it broke");
+	n = snprintf(text, sizeof(text), "[proxy]\npam_service = a%064d\n", 0);
+	c = load_extra(text, &err);
+	is_error(c, &err,
+		 "t.conf:6: [proxy] pam_service: ", "PAM service name longer than 64 characters",
+		 "a PAM service name over 64 characters");
+	c = load_extra("[proxy]\npam_service = .hidden\n", &err);
+	is_error(c, &err, "t.conf:6: [proxy] pam_service: ", "not a valid PAM service name",
+		 "a PAM service name with a leading dot");
+	c = load_extra("[proxy]\npam_service = Authgate.Test-1_x\n", &err);
+	ok(c != NULL && strcmp(c->pam_service, "Authgate.Test-1_x") == 0,
+	   "a PAM service name of letters, digits, '.', '-' and '_'");
+	config_unref(c);
+	ok(n > 0, "(long-value test texts built)");
+
 	c = config_load_string(with_nul, "t.conf", &err);
 	ok(c != NULL, "config_load_string stops at the string's NUL");
 	config_unref(c);

@@ -1,4 +1,6 @@
 /* test_proxy_parse.c: SMTP line framing limits, the verb table, reply parsing. */
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,17 @@ static char *repeat(char c, size_t n, const char *tail)
 	memset(s, c, n);
 	memcpy(s + n, tail, t + 1);
 	return s;
+}
+
+static int format_line(char *buf, size_t len, bool cut, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = smtp_vformat_line(buf, len, cut, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 int main(void)
@@ -142,5 +155,19 @@ int main(void)
 	ok(smtp_reply_parse("25O ok", 6, &code, &last) < 0, "non-digit refused");
 	ok(smtp_reply_parse("250xok", 6, &code, &last) < 0, "bad separator refused");
 	ok(smtp_reply_parse("150 x", 5, &code, &last) < 0, "code below 200 refused");
+
+	/* Lines we write: CRLF added; a command too long is refused, a reply is cut */
+	{
+		char buf[16];
+
+		is_int(format_line(buf, sizeof(buf), false, "RCPT %s", "TO:<abc>"), 15,
+		       "a line that just fits, CRLF included");
+		ok(memcmp(buf, "RCPT TO:<abc>\r\n", 15) == 0, "the line and its CRLF");
+		is_int(format_line(buf, sizeof(buf), false, "RCPT %s", "TO:<abcd>"), -1,
+		       "a command one octet too long is refused, not cut");
+		is_int(format_line(buf, sizeof(buf), true, "550 %s", "too long a reply"), 15,
+		       "a reply too long is cut to fit");
+		ok(memcmp(buf, "550 too long \r\n", 15) == 0, "cut reply ends in CRLF");
+	}
 	return tap_done();
 }

@@ -27,6 +27,22 @@ if [ -z "${AG_TRACK_FILE:-}" ]; then
 	export AG_TRACK_FILE
 fi
 
+# ag_require WHY CMD... [-- PROGRAM...]: skip the whole scenario unless it runs as root (WHY
+# says what for), every CMD is installed and every PROGRAM ($AG_BUILDDIR/PROGRAM) is built.
+ag_require() {
+	local why=$1 p
+	shift
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root ($why)"
+	while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+		command -v "$1" >/dev/null || skip_all "$1 not installed"
+		shift
+	done
+	[ "$#" -eq 0 ] || shift
+	for p in "$@"; do
+		[ -x "$AG_BUILDDIR/$p" ] || skip_all "$p not built"
+	done
+}
+
 # ag_free_port: like tap.sh's free_port, but below the kernel's ephemeral range (an
 # outgoing connection's local port there makes a later bind fail although nothing listens)
 # and never the same port twice in one scenario, even across $(...) subshells; in this

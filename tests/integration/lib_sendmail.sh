@@ -150,33 +150,29 @@ ag_sendmail_prepare() {
 			saslpasswd2 -d -f "$dir/sasldb2" -u "$AG_SENDMAIL_HOST" agdummy || return 1
 	fi
 	chmod 600 "$dir/sasldb2"
-	cat >"$dir/ns-run" <<-'EOF'
-		#!/usr/bin/env bash
-		# ns-run DIR PROGRAM ARGS...: PROGRAM in its own UTS and mount namespaces (see lib_sendmail.sh).
-		set -euo pipefail
-		exec unshare -m -u --propagation private bash -c '
+	{
+		printf '#!/usr/bin/env bash\n'
+		printf '# ns-run DIR PROGRAM ARGS...: PROGRAM in its own UTS and mount namespaces (see lib_sendmail.sh).\n'
+		printf 'lib=%q\n' "$AG_SRCDIR/tests/integration/lib_ns.sh"
+		cat <<-'EOF'
 			set -euo pipefail
-			dir=$1
-			shift
-			hostname "$(cat "$dir/hostname")"
-			old=$(mktemp -d "$dir/ns/dev.XXXXXX")
-			chmod 755 "$old"
-			mount --rbind /dev "$old"
-			mount -t tmpfs -o mode=755,size=64k authgate-test-dev /dev
-			for e in "$old"/* "$old"/.[!.]*; do
-				[ -e "$e" ] || [ -L "$e" ] || continue
-				ln -s "$e" "/dev/${e##*/}"
-			done
-			ln -s "$dir/log.sock" /dev/log
-			mount --bind "$dir/hosts" /etc/hosts
-			for s in /etc/sasl2 /usr/lib/sasl2; do
-				if [ -d "$s" ]; then
-					mount --bind "$dir/sasl" "$s"
-					break
-				fi
-			done
-			exec "$@"' ns-run "$@"
-	EOF
+			exec unshare -m -u --propagation private bash -c '
+				set -euo pipefail
+				. "$1"
+				dir=$2
+				shift 2
+				hostname "$(cat "$dir/hostname")"
+				ag_ns_dev_log "$dir/log.sock" "$dir/ns"
+				mount --bind "$dir/hosts" /etc/hosts
+				for s in /etc/sasl2 /usr/lib/sasl2; do
+					if [ -d "$s" ]; then
+						mount --bind "$dir/sasl" "$s"
+						break
+					fi
+				done
+				exec "$@"' ns-run "$lib" "$@"
+		EOF
+	} >"$dir/ns-run"
 	chmod 755 "$dir/ns-run"
 	echo "$AG_SENDMAIL_HOST" >"$dir/hostname"
 	ag_sendmail_mc "$dir" "$port" "$relay" "$mport" "$extra"

@@ -5,11 +5,7 @@ set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 . "$AG_SRCDIR/tests/integration/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (private Postfix instance)"
-for c in postfix smtp-sink swaks; do
-	command -v "$c" >/dev/null || skip_all "$c not installed"
-done
-[ -x "$AG_BUILDDIR/milter/authgate-milter" ] || skip_all "milter/authgate-milter not built"
+ag_require "private Postfix instance" postfix smtp-sink swaks -- milter/authgate-milter
 
 work=$(mktemp -d /tmp/ag-mrelay-XXXXXX)
 trap 'ag_cleanup_all; rm -rf "$work"' EXIT

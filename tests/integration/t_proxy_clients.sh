@@ -148,7 +148,9 @@ mutt_send() { # mutt_send NAME URL PASSWORD
 		set folder = "$work"
 		set spoolfile = "$work/spool"
 		set hostname = authgate.test
+		set tmpdir = "$work/mutt-tmp"
 	EOF
+	mkdir -p "$work/mutt-tmp"
 	cp "$ca" "$work/mutt-certs"
 	printf 'sent by %s\n' "$1" | timeout 30 mutt -n -F "$work/muttrc.$1" -s "client $1" -- rcpt@example.org
 }
@@ -162,6 +164,9 @@ else
 	ok 0 "mutt with a wrong password fails (exit $?)"
 fi
 check "mutt says authentication failed" -- says_auth_failed "$work/mutt.out"
+# A failed send leaves mutt's copy of the message behind: in the test's dir, not /var/tmp.
+mutt_tmp_here() { find "$work/mutt-tmp" -name 'mutt-*' | grep -q .; }
+check "mutt keeps its temporary files in the test's own directory" -- mutt_tmp_here
 
 # ---- swaks (what the README prints), for completeness of the matrix
 out=$(ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \

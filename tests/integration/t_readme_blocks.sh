@@ -19,6 +19,13 @@
 #	                           the sed substitutions (ports and paths only)
 #	readme_mask                mask dates, times and record counts in a report (stdin)
 #	readme_output NAME         the expected output of a "$ command" block (line 2 on)
+#	readme_keep NAME           save stdin as AG_README_SHOW/NAME (when that is set)
+#	readme_stack DIR CONF SINK_PORT PF_PORT MILTER_PORT
+#	                           smtp-sink <- Postfix + milter <- proxy, all on CONF, with
+#	                           the shims and units (DIR/milter, DIR/pf, DIR/proxy.log)
+#	readme_conf DIR SMTPS SUB PAM [BACKEND_PORT]
+#	                           the [general] and [proxy] sections every scenario's
+#	                           authgate.conf starts with (stdout; the scenario adds the rest)
 #	readme_command NAME        its command (line 1, without "$ ")
 #
 # Run as a scenario, it checks the markers themselves: each one is followed by a block,
@@ -43,6 +50,34 @@ readme_command() { readme_block "$1" | sed -n '1s/^\$ //p'; }
 readme_output() { readme_block "$1" | sed 1d; }
 
 # Report times and counts differ from run to run; the layout and the rows must not.
+# readme_conf DIR SMTPS SUB PAM [BACKEND_PORT]: the README's example service on loopback: its
+# names, DIR/certs (ag_make_cert) and DIR/log/audit.jsonl, user nobody, the proxy on the two
+# ports with PAM service PAM, relaying to 127.0.0.1:BACKEND_PORT (none: a README block adds
+# backends). Each scenario appends its [policy], [lists] and [milter], or the README's.
+readme_conf() {
+	local w=$1 smtps=$2 sub=$3 pam=$4 backend=${5:-}
+	cat <<-EOF
+		[general]
+		hostname    = smtp.example.ac.uk
+		authserv_id = smtp.example.ac.uk
+		audit_log   = $w/log/audit.jsonl
+		user        = nobody
+
+		[proxy]
+		listen_smtps      = 127.0.0.1:$smtps
+		listen_submission = 127.0.0.1:$sub
+		tls_cert          = $w/certs/cert.pem
+		tls_key           = $w/certs/key.pem
+	EOF
+	[ -z "$backend" ] || echo "backends          = 127.0.0.1:$backend"
+	cat <<-EOF
+		pam_service       = $pam
+		login_domains     = example.ac.uk
+		auth_workers      = 2
+
+	EOF
+}
+
 readme_mask() {
 	sed -E -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z?/TIME/g' \
 		-e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}/DAY/g' -e 's/from [0-9]+ records/from N records/'
@@ -104,6 +139,27 @@ readme_shims() {
 }
 
 readme_unit() { echo "$2" >"$AG_README_UNITS/$1.pid"; }
+
+# AG_README_SHOW=DIR keeps the outputs a scenario compares, to paste into README.md.
+readme_keep() {
+	[ -z "${AG_README_SHOW:-}" ] || { mkdir -p "$AG_README_SHOW" && cat >"$AG_README_SHOW/$1"; }
+}
+
+# readme_stack DIR CONF SINK_PORT PF_PORT MILTER_PORT: the whole service of the README's
+# examples, started (lib.sh and lib_auth.sh stop it), with systemctl's units pointed at it.
+readme_stack() {
+	local w=$1 conf=$2 sport=$3 pport=$4 mport=$5
+	ag_sink_start "$w/sink" "$sport"
+	ag_milter_start "$w/milter" "$conf" "$mport"
+	ag_postfix_start "$w/pf" "$pport" "$sport" "smtpd_milters=inet:127.0.0.1:$mport" \
+		milter_default_action=tempfail milter_protocol=6
+	# shellcheck disable=SC2034 # read by ag_proxy_start (lib_auth.sh)
+	AG_PROXY_LOG=$w/proxy.log
+	ag_proxy_start "$conf"
+	readme_shims "$w" "$conf" "$w/pf"
+	readme_unit authgate-milter "$(cat "$w/milter/milter.pid")"
+	readme_unit authgate-proxy "$AG_PROXY_PID"
+}
 
 # readme_run DIR SEDSCRIPT NAME: the block's commands, substituted, in DIR.
 readme_run() {

@@ -14,19 +14,12 @@ set -euo pipefail
 . "$AG_SRCDIR/tests/integration/lib_auth.sh"
 . "$AG_SRCDIR/tests/integration/t_readme_blocks.sh"
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (PAM service in /etc/pam.d, private Postfix)"
-for c in postfix smtp-sink swaks; do
-	command -v "$c" >/dev/null || skip_all "$c not installed"
-done
-for p in proxy/authgate-proxy milter/authgate-milter audit/authgate-audit; do
-	[ -x "$AG_BUILDDIR/$p" ] || skip_all "$p not built"
-done
+ag_require "PAM service in /etc/pam.d, private Postfix" postfix smtp-sink swaks -- \
+	proxy/authgate-proxy milter/authgate-milter audit/authgate-audit
 
 w=$(mktemp -d /tmp/ag-rphase-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$w"' EXIT
 chmod 755 "$w"
-show=${AG_README_SHOW:-}
-keep() { [ -z "$show" ] || { mkdir -p "$show" && cat >"$show/$1"; }; }
 
 # --- the service: one authgate.conf, the README's [policy] in it
 sport=$(ag_free_port) pport=$(ag_free_port) mport=$(ag_free_port)
@@ -39,23 +32,8 @@ touch "$w/log/audit.jsonl"
 chown nobody "$w/log" "$w/log/audit.jsonl"
 conf=$w/authgate.conf
 {
+	readme_conf "$w" "$s465" "$s587" "$pam" "$pport"
 	cat <<-EOF
-		[general]
-		hostname    = smtp.example.ac.uk
-		authserv_id = smtp.example.ac.uk
-		audit_log   = $w/log/audit.jsonl
-		user        = nobody
-
-		[proxy]
-		listen_smtps      = 127.0.0.1:$s465
-		listen_submission = 127.0.0.1:$s587
-		tls_cert          = $w/certs/cert.pem
-		tls_key           = $w/certs/key.pem
-		backends          = 127.0.0.1:$pport
-		pam_service       = $pam
-		login_domains     = example.ac.uk
-		auth_workers      = 2
-
 		[milter]
 		socket = inet:$mport@127.0.0.1
 
@@ -65,15 +43,7 @@ conf=$w/authgate.conf
 chmod 644 "$conf"
 ag_check "authgate.conf with the README's [policy] block" -- grep -q '^phase *= *voluntary' "$conf"
 
-ag_sink_start "$w/sink" "$sport"
-ag_milter_start "$w/milter" "$conf" "$mport"
-ag_postfix_start "$w/pf" "$pport" "$sport" "smtpd_milters=inet:127.0.0.1:$mport" \
-	milter_default_action=tempfail milter_protocol=6
-AG_PROXY_LOG=$w/proxy.log
-ag_proxy_start "$conf"
-readme_shims "$w" "$conf" "$w/pf"
-readme_unit authgate-milter "$(cat "$w/milter/milter.pid")"
-readme_unit authgate-proxy "$AG_PROXY_PID"
+readme_stack "$w" "$conf" "$sport" "$pport" "$mport"
 ok 0 "proxy, Postfix and milter running"
 start_day=$(date -u +%F)
 
@@ -135,7 +105,7 @@ ok $untagged_ok "authenticated, local and trusted mail is not tagged"
 f=$(ag_sink_find "$w/sink" '^Subject: ph-tag-scan-1$' | head -n 1)
 hdr=$(awk '/^X-Authgate-Warning:/ { on = 1; print; next } on && /^[ \t]/ { print; next } { on = 0 }' \
 	"${f:-/dev/null}")
-keep warning <<<"$hdr"
+readme_keep warning <<<"$hdr"
 ag_check "the warning is the one the README quotes" -- \
 	diff <(readme_block phase-warning) <(printf '%s\n' "$hdr")
 ag_check "audit: 6 records with action tag" -- \
@@ -145,7 +115,7 @@ ag_check "audit: 6 records with action tag" -- \
 cmd=$(readme_command phase-unauth)
 ag_check "the README runs '$cmd'" -- test "$cmd" = "authgate-audit unauth"
 got=$(cd "$w/run" && PATH=$AG_README_BIN:$PATH bash -c "$cmd" 2>&1) || true
-keep unauth <<<"$got"
+readme_keep unauth <<<"$got"
 ag_check "its output is the README's table (times masked)" -- \
 	diff <(readme_output phase-unauth | readme_mask) <(readme_mask <<<"$got")
 
@@ -183,7 +153,7 @@ pid_before=$(cat "$w/milter/milter.pid")
 while [ "$(date +%s)" -le "$at" ]; do sleep 0.2; done
 out=$(unauth 198.51.100.23 jdoe@example.ac.uk friend@example.org ph-after)
 refused=$(sed -n 's/^<\*\* *//p' <<<"$out" | head -n 1)
-keep refused <<<"$refused"
+readme_keep refused <<<"$refused"
 ag_check "after it, no restart: refused with the README's reply" -- \
 	test "$refused" = "$(readme_block phase-530)"
 ag_check "same milter process" -- kill -0 "$pid_before"
@@ -208,7 +178,7 @@ ag_check "trend counts it as rejected" -- \
 cmd=$(readme_command phase-trend)
 ag_check "the README runs '$cmd'" -- test "$cmd" = "authgate-audit trend"
 got=$(cd "$w/run" && PATH=$AG_README_BIN:$PATH bash -c "$cmd" 2>&1) || true
-keep trend <<<"$got"
+readme_keep trend <<<"$got"
 if [ "$(date -u +%F)" = "$start_day" ]; then
 	ag_check "its output is the README's table (dates masked)" -- \
 		diff <(readme_output phase-trend | readme_mask) <(readme_mask <<<"$got")

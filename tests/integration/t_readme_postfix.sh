@@ -15,19 +15,12 @@ set -euo pipefail
 . "$AG_SRCDIR/tests/integration/lib_auth.sh"
 . "$AG_SRCDIR/tests/integration/t_readme_blocks.sh"
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (PAM service in /etc/pam.d, private Postfix)"
-for c in postfix postmap smtp-sink swaks; do
-	command -v "$c" >/dev/null || skip_all "$c not installed"
-done
-for p in proxy/authgate-proxy milter/authgate-milter audit/authgate-audit; do
-	[ -x "$AG_BUILDDIR/$p" ] || skip_all "$p not built"
-done
+ag_require "PAM service in /etc/pam.d, private Postfix" postfix postmap smtp-sink swaks -- \
+	proxy/authgate-proxy milter/authgate-milter audit/authgate-audit
 
 w=$(mktemp -d /tmp/ag-rpostfix-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$w"' EXIT
 chmod 755 "$w"
-show=${AG_README_SHOW:-}
-keep() { [ -z "$show" ] || { mkdir -p "$show" && cat >"$show/$1"; }; }
 url=https://www.example.ac.uk/it/authenticated-smtp
 
 sport=$(ag_free_port) hport=$(ag_free_port) pport=$(ag_free_port) mport=$(ag_free_port)
@@ -43,21 +36,8 @@ touch "$w/log/audit.jsonl"
 chown nobody "$w/log" "$w/log/audit.jsonl"
 conf=$w/authgate.conf
 {
+	readme_conf "$w" "$s465" "$s587" "$pam"
 	cat <<-EOF
-		[general]
-		hostname    = smtp.example.ac.uk
-		audit_log   = $w/log/audit.jsonl
-		user        = nobody
-
-		[proxy]
-		listen_smtps      = 127.0.0.1:$s465
-		listen_submission = 127.0.0.1:$s587
-		tls_cert          = $w/certs/cert.pem
-		tls_key           = $w/certs/key.pem
-		pam_service       = $pam
-		login_domains     = example.ac.uk
-		auth_workers      = 2
-
 		[policy]
 		phase            = mandatory
 		local_domains    = example.ac.uk
@@ -158,7 +138,7 @@ before=$(ag_sink_count "$w/sink")
 want=$(row 'any, while the milter is down')
 out=$(unauth 198.51.100.23 jdoe@example.ac.uk friend@example.org pf-down)
 got=$(first_err "$out")
-keep milterdown <<<"$got"
+readme_keep milterdown <<<"$got"
 ag_check "milter down, unauthenticated relay: '$want'" -- test "$got" = "$want"
 out=$(auth465 friend@example.org pf-down-auth)
 got=$(first_err "$out")

@@ -46,25 +46,20 @@ chmod 755 "$w"
 mkdir -p "$w/node" "$w/loghost" "$w/ns" "$w/run" "$w/p1" "$w/p2"
 
 # --- /dev/log for the daemons: a private mount namespace where it is the node's socket
-cat >"$w/ns-run" <<'EOF'
-#!/usr/bin/env bash
-# ns-run SOCKET DIR PROGRAM ARGS...: PROGRAM in its own mount namespace, where /dev is a tmpfs
-# of links to the real /dev (bound under a fresh directory in DIR) plus /dev/log -> SOCKET.
+{
+	printf '#!/usr/bin/env bash\n'
+	printf '# ns-run SOCKET DIR PROGRAM ARGS...: PROGRAM in its own mount namespace, /dev/log -> SOCKET.\n'
+	printf 'lib=%q\n' "$AG_SRCDIR/tests/integration/lib_ns.sh"
+	cat <<'EOF'
 set -euo pipefail
 exec unshare -m --propagation private bash -c '
 	set -euo pipefail
-	sock=$1 old=$(mktemp -d "$2/dev.XXXXXX")
-	shift 2
-	chmod 755 "$old" # the daemons look up /dev/null and the rest as their user
-	mount --rbind /dev "$old"
-	mount -t tmpfs -o mode=755,size=64k authgate-test-dev /dev
-	for e in "$old"/* "$old"/.[!.]*; do
-		[ -e "$e" ] || [ -L "$e" ] || continue
-		ln -s "$e" "/dev/${e##*/}"
-	done
-	ln -s "$sock" /dev/log
-	exec "$@"' ns-run "$@"
+	. "$1"
+	ag_ns_dev_log "$2" "$3"
+	shift 3
+	exec "$@"' ns-run "$lib" "$@"
 EOF
+} >"$w/ns-run"
 chmod 755 "$w/ns-run"
 # lib.sh and lib_auth.sh start $AG_BUILDDIR/{proxy,milter}/...: the same programs, in it.
 real=$AG_BUILDDIR

@@ -14,13 +14,8 @@ set -euo pipefail
 . "$AG_SRCDIR/tests/integration/lib_auth.sh"
 . "$AG_SRCDIR/tests/integration/t_readme_blocks.sh"
 
-[ "$(id -u)" -eq 0 ] || skip_all "needs root (PAM service in /etc/pam.d, private Postfix)"
-for c in postfix smtp-sink swaks logrotate openssl; do
-	command -v "$c" >/dev/null || skip_all "$c not installed"
-done
-for p in proxy/authgate-proxy milter/authgate-milter audit/authgate-audit; do
-	[ -x "$AG_BUILDDIR/$p" ] || skip_all "$p not built"
-done
+ag_require "PAM service in /etc/pam.d, private Postfix" postfix smtp-sink swaks logrotate openssl -- \
+	proxy/authgate-proxy milter/authgate-milter audit/authgate-audit
 
 w=$(mktemp -d /tmp/ag-rsignals-XXXXXX)
 trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$w"' EXIT
@@ -37,43 +32,25 @@ mkdir -p "$w/log" "$w/run"
 install -o nobody -g adm -m 0640 /dev/null "$w/log/audit.jsonl"
 conf=$w/authgate.conf
 write_conf() { # write_conf HELP_URL [PHASE]
-	cat >"$conf.new" <<-EOF
-		[general]
-		hostname  = smtp.example.ac.uk
-		audit_log = $w/log/audit.jsonl
-		user      = nobody
-		[proxy]
-		listen_smtps      = 127.0.0.1:$s465
-		listen_submission = 127.0.0.1:$s587
-		tls_cert          = $w/certs/cert.pem
-		tls_key           = $w/certs/key.pem
-		backends          = 127.0.0.1:$pport
-		pam_service       = $pam
-		login_domains     = example.ac.uk
-		auth_workers      = 2
-		[policy]
-		phase            = ${2:-voluntary}
-		local_domains    = example.ac.uk
-		trusted_networks = 192.0.2.0/28
-		help_url         = $1
-		[milter]
-		socket = inet:$mport@127.0.0.1
-	EOF
+	{
+		readme_conf "$w" "$s465" "$s587" "$pam" "$pport"
+		cat <<-EOF
+			[policy]
+			phase            = ${2:-voluntary}
+			local_domains    = example.ac.uk
+			trusted_networks = 192.0.2.0/28
+			help_url         = $1
+			[milter]
+			socket = inet:$mport@127.0.0.1
+		EOF
+	} >"$conf.new"
 	chmod 644 "$conf.new"
 	mv "$conf.new" "$conf"
 }
 write_conf "$url1"
 
-ag_sink_start "$w/sink" "$sport"
-ag_milter_start "$w/milter" "$conf" "$mport"
-ag_postfix_start "$w/pf" "$pport" "$sport" "smtpd_milters=inet:127.0.0.1:$mport" \
-	milter_default_action=tempfail milter_protocol=6
-AG_PROXY_LOG=$w/proxy.log
-ag_proxy_start "$conf"
-readme_shims "$w" "$conf" "$w/pf"
+readme_stack "$w" "$conf" "$sport" "$pport" "$mport"
 mpid=$(cat "$w/milter/milter.pid") ppid_=$AG_PROXY_PID
-readme_unit authgate-milter "$mpid"
-readme_unit authgate-proxy "$ppid_"
 ok 0 "proxy, Postfix and milter running"
 
 sent() { grep -q '^<[-~] *250 .*queued as' <<<"$1"; }
