@@ -289,6 +289,7 @@ void session_free(struct proxy_session *s)
 	log_msg(LOG_INFO, s->id, "disconnect from [%s]", s->ip_text);
 	SSL_CTX_free(s->ssl_ctx);
 	config_unref(s->cfg);
+	free(s->helo);
 	if (s->line != NULL) {
 		explicit_bzero(s->line, s->line_cap);
 		free(s->line);
@@ -397,7 +398,7 @@ void session_audit_fill(struct proxy_session *s, struct ag_audit_record *r, cons
 	r->event = event;
 	r->action = action;
 	r->reason = reason;
-	r->helo = s->helo[0] ? s->helo : NULL;
+	r->helo = s->helo;
 	r->size = -1;
 }
 

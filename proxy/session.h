@@ -100,7 +100,7 @@ struct proxy_session {
 	enum session_wait wait;
 	unsigned flags;
 	unsigned errors; /* bad commands, as Postfix's smtpd_hard_error_limit */
-	char helo[SMTP_MAX_COMMAND_LINE];
+	char *helo; /* the HELO/EHLO argument as long as it is (not the 512 it may be), or NULL */
 
 	/* AUTH */
 	enum auth_mech mech;
