@@ -6,6 +6,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/tls.c proxy/tls.h \
 	proxy/tls_tickets.c proxy/tls_tickets.h \
 	proxy/log.c proxy/log.h \
+	proxy/memtrim.c proxy/memtrim.h \
 	proxy/session.c proxy/session.h \
 	proxy/session_line.c \
 	proxy/session_cmd.c \

@@ -46,6 +46,7 @@ struct proxy_server {
 	bool foreground;
 	bool draining;                /* SIGTERM: no new sessions, finish the others */
 	struct event *grace_timer;
+	bool trim_pending;            /* memtrim.c: a heap trim is due within a second */
 };
 
 /* server_checks.c: the startup checks (all of them for -t); 0, or -1 if one is fatal. */

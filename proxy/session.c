@@ -20,6 +20,7 @@
 #include "io/auditlog.h"
 #include "policy/config.h"
 #include "log.h"
+#include "memtrim.h"
 #include "privsep.h"
 #include "rdns.h"
 #include "relay.h"
@@ -286,11 +287,13 @@ void session_free(struct proxy_session *s)
 	log_msg(LOG_INFO, s->id, "disconnect from [%s]", s->ip_text);
 	SSL_CTX_free(s->ssl_ctx);
 	config_unref(s->cfg);
+	free(s->helo);
 	if (s->line != NULL) {
 		explicit_bzero(s->line, s->line_cap);
 		free(s->line);
 	}
 	free(s);
+	memtrim_note(srv);
 	if (srv->draining && srv->nsessions == 0)
 		event_base_loopexit(srv->base, NULL);
 }
@@ -389,7 +392,7 @@ void session_audit_fill(struct proxy_session *s, struct ag_audit_record *r, cons
 	r->event = event;
 	r->action = action;
 	r->reason = reason;
-	r->helo = s->helo[0] ? s->helo : NULL;
+	r->helo = s->helo;
 	r->size = -1;
 }
 
@@ -458,6 +461,7 @@ static void session_eventcb(struct bufferevent *bev, short what, void *arg)
 			log_msg(LOG_INFO, s->id, "TLS %s %s%s", SSL_get_version(ssl),
 				SSL_get_cipher_name(ssl), SSL_session_reused(ssl) ? " (resumed)" : "");
 		session_set_timeout(s); /* from timeout_tls to the command timeout */
+		memtrim_note(s->srv); /* the handshake's buffers are free now */
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && session_handshaking(s)) {

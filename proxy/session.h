@@ -100,7 +100,7 @@ struct proxy_session {
 	enum session_wait wait;
 	unsigned flags;
 	unsigned errors; /* bad commands, as Postfix's smtpd_hard_error_limit */
-	char helo[SMTP_MAX_COMMAND_LINE];
+	char *helo; /* the HELO/EHLO argument as long as it is (not the 512 it may be), or NULL */
 
 	/* AUTH */
 	enum auth_mech mech;
@@ -124,9 +124,9 @@ struct proxy_session {
 	size_t held_mail_len;
 
 	/*
-	 * The line being handled: as long as the state allows (session_line_limit),
-	 * so an idle session holds a small one; the 12 KB a SASL line may need is
-	 * wiped and given back once the AUTH exchange is over.
+	 * The line being handled: as long as the state allows (session_line_limit);
+	 * wiped and given back whenever the session waits for the client outside
+	 * DATA (session_line_release), so an idle session holds none.
 	 */
 	char *line;
 	size_t line_cap;

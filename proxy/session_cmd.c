@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -42,12 +43,20 @@ static int check_helo(struct proxy_session *s, const struct smtp_command *c)
 
 static void helo_store(struct proxy_session *s, const struct smtp_command *c)
 {
-	size_t n = c->args_len < sizeof(s->helo) - 1 ? c->args_len : sizeof(s->helo) - 1;
+	size_t n = c->args_len < SMTP_MAX_COMMAND_LINE - 1 ? c->args_len : SMTP_MAX_COMMAND_LINE - 1;
+	char *helo = malloc(n + 1);
 
 	/* RFC 5321 4.1.1.1: a new EHLO/HELO is an implicit RSET. */
 	session_txn_reset(s);
-	memcpy(s->helo, c->args, n);
-	s->helo[n] = '\0';
+	free(s->helo);
+	s->helo = helo;
+	if (helo != NULL) {
+		memcpy(helo, c->args, n);
+		helo[n] = '\0';
+	} else {
+		/* Only named in XCLIENT and Received: both say nothing without it. */
+		log_msg(LOG_ERR, s->id, "out of memory: HELO name not kept");
+	}
 	s->flags |= SF_GREETED;
 }
 
@@ -113,7 +122,8 @@ void session_starttls_begin(struct proxy_session *s)
 	}
 	session_txn_reset(s);
 	s->flags &= ~(SF_EHLO | SF_GREETED);
-	s->helo[0] = '\0';
+	free(s->helo);
+	s->helo = NULL;
 	session_reply(s, "220 2.0.0 Ready to start TLS");
 	s->state = SS_STARTTLS;
 	bufferevent_disable(s->bev, EV_READ);

@@ -112,6 +112,22 @@ static int session_line_room(struct proxy_session *s, size_t need)
 	return 0;
 }
 
+/*
+ * Nothing buffered and nothing outstanding: the client's turn, which may be
+ * a long one (an idle connection between messages). The line buffer goes
+ * until the next line (issue 16); DATA keeps it, lines follow each other.
+ */
+static void session_line_release(struct proxy_session *s, struct evbuffer *in)
+{
+	if (s->line == NULL || s->wait != SW_NONE || s->state == SS_DATA ||
+	    evbuffer_get_length(in) > 0)
+		return;
+	explicit_bzero(s->line, s->line_cap);
+	free(s->line);
+	s->line = NULL;
+	s->line_cap = 0;
+}
+
 /* Is the byte at pos of in a CR? (How an overlong line we skipped was ended.) */
 static bool session_byte_is_cr(struct evbuffer *in, size_t pos)
 {
@@ -200,7 +216,10 @@ out:
 		session_close(s);
 		return;
 	}
-	if ((s->flags & SF_EOF) && s->wait == SW_NONE)
+	if ((s->flags & SF_EOF) && s->wait == SW_NONE) {
 		session_close(s);
+		return;
+	}
+	session_line_release(s, in);
 }
 

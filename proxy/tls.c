@@ -111,6 +111,15 @@ SSL_CTX *tls_ctx_new_with_key(const struct ag_config *cfg, const char *pem, size
 	SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"authgate", 8);
+	/*
+	 * One TLS 1.3 ticket per full handshake, not OpenSSL's two: a mail
+	 * client resumes one connection at a time, and the second ticket cost a
+	 * ticket encryption, a copy of the session and a write per connection.
+	 */
+	if (SSL_CTX_set_num_tickets(ctx, 1) != 1) {
+		tls_error(err, errlen, "SSL_CTX_set_num_tickets", NULL);
+		goto fail;
+	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 					 SSL_OP_NO_COMPRESSION);
 	/*

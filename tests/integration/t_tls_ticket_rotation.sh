@@ -2,6 +2,7 @@
 # t_tls_ticket_rotation: session-ticket keys rotate every tls_ticket_lifetime (5 s here): a client
 # resumes with its ticket in the period it got it and in the next one (and gets a fresh ticket
 # then); two rotations later the old ticket means a full handshake. A reload keeps the keys.
+# A full handshake brings one ticket.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 . "$AG_SRCDIR/tests/integration/lib.sh"
@@ -25,6 +26,10 @@ tls() {
 }
 resumes() { tls -sess_in "$@" | grep -q '^Reused, TLSv1\.3'; }
 full() { tls -sess_in "$@" | grep -q '^New, TLSv1\.3'; }
+
+# One ticket per full handshake (SSL_CTX_set_num_tickets): OpenSSL's default is two.
+tickets=$(tls | grep -c 'New Session Ticket arrived' || true)
+ag_check "a full handshake brings one ticket, not two ($tickets)" -- test "$tickets" -eq 1
 
 # A ticket taken well inside one period (no rotation while we got it).
 r0=-1
