@@ -5,6 +5,13 @@
 TAP_N=0
 TAP_FAILED=0
 
+# Killed by a signal (tests/integration/run's timeout sends TERM), bash would skip the
+# scenario's EXIT trap and leave its Postfix, proxy and PAM service behind: exit instead,
+# so the EXIT trap stops what the scenario started.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
 ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION  e.g.  ok $? "delivered"
 	local status=$1
 	shift
