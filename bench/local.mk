@@ -19,4 +19,4 @@ bench_libnodelay_so_CFLAGS = $(AM_CFLAGS) -fPIC
 bench_libnodelay_so_LDFLAGS = $(AM_LDFLAGS) -shared
 bench_libnodelay_so_LDADD = -ldl
 
-EXTRA_DIST += bench/RESULTS.md bench/peers.sh bench/measure.sh bench/report.sh bench/shared_auth.sh
+EXTRA_DIST += bench/RESULTS.md bench/peers.sh bench/measure.sh bench/profile.sh bench/report.sh bench/shared_auth.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # measure.sh: the measurements of scripts/bench (load runs and medians, idle-connection
-# memory, milter cost, instructions per message, the crypto ceiling) and the result table.
+# memory, milter cost, system calls per message, the crypto ceiling) and the result table;
+# instructions per message are bench/profile.sh's.
 # Sourced after bench/peers.sh; results go to $BENCH_RES (one file per figure).
 
 # bench_median N...: the median (the mean of the middle two for an even count).
@@ -136,49 +137,6 @@ bench_smtp_source() {
 		-t sink@example.org "127.0.0.1:$port" >/dev/null 2>&1 || return 1
 	t1=$(date +%s%N)
 	awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.1f\n", n / ((b - a) / 1e9) }'
-}
-
-# bench_callgrind_run CONF N RESULT: instructions of the proxy's network process for a run
-# of N messages (start-up and shutdown included: the caller takes differences), written to
-# RESULT; RESULT.out names the profile. Not run in $(...): the proxy must stay tracked.
-bench_callgrind_run() {
-	local conf=$1 n=$2 result=$3 dir out port
-	dir=$(dirname "$conf")/cg
-	mkdir -p "$dir"
-	chmod 1777 "$dir" # the proxy writes its profile after dropping to nobody
-	echo nan >"$result"
-	bench_proxy_start "cg$n" "$conf" yes valgrind --tool=callgrind --vgdb=no \
-		"--callgrind-out-file=$dir/callgrind.out.%p" || return 0
-	out=$dir/callgrind.out.$PROXY_PID
-	# valgrind created the profile as root; the proxy rewrites it at exit as its user
-	[ -e "$out" ] && chown "$(sed -n 's/^user *= *//p' "$conf")" "$out"
-	port=$(sed -n 's/^listen_smtps *= *.*:\([0-9][0-9]*\) *$/\1/p' "$conf")
-	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
-		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
-		>"$dir/smtpload.out" 2>&1 || true
-	bench_stop "$PROXY_PID"
-	wait_for 30 test -s "$out" || return 0
-	echo "$out" >"$result.out"
-	sed -n 's/^summary: *\([0-9]*\).*/\1/p; s/^totals: *\([0-9]*\).*/\1/p' "$out" |
-		head -n 1 >"$result"
-}
-
-# bench_callgrind_nginx DIR CERTDIR AUTHPORT N RESULT: the same for nginx (one process,
-# no master, so the profile is the worker's), for an instructions-per-message ratio.
-bench_callgrind_nginx() {
-	local dir=$1 certs=$2 auth=$3 n=$4 result=$5 port
-	port=$(bench_free_port)
-	echo nan >"$result"
-	mkdir -p "$dir"
-	bench_nginx_start "$dir" "$certs" yes "$port:$auth" -- valgrind --tool=callgrind \
-		--vgdb=no "--callgrind-out-file=$dir/callgrind.out" || return 0
-	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
-		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
-		>"$dir/smtpload.out" 2>&1 || true
-	bench_stop "$NGINX_PID"
-	wait_for 30 test -s "$dir/callgrind.out" || return 0
-	sed -n 's/^summary: *\([0-9]*\).*/\1/p; s/^totals: *\([0-9]*\).*/\1/p' \
-		"$dir/callgrind.out" | head -n 1 >"$result"
 }
 
 # bench_syscalls NAME PID PORT N: system calls per message made by process PID (not its

@@ -108,15 +108,21 @@ bench_sink_start() {
 	wait_port "$port" 10
 }
 
-# bench_authhttp_start PORT SINKPORT LOG [--no-check | --pwfile FILE]: sets AUTHHTTP_PID.
+# bench_authhttp_start PORT SINKPORT LOG [--no-check | --pwfile FILE] [-- prefix command...]:
+# sets AUTHHTTP_PID; a prefix command (valgrind) runs it.
 bench_authhttp_start() {
-	local port=$1 sink=$2 log=$3
+	local port=$1 sink=$2 log=$3 args=() pre=()
 	shift 3
-	"$AG_BUILDDIR/bench/authhttp" --port "$port" --backend-port "$sink" --threads 2 "$@" \
-		>"$log" 2>&1 &
+	while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+		args+=("$1")
+		shift
+	done
+	[ "${1:-}" = -- ] && shift && pre=("$@")
+	"${pre[@]}" "$AG_BUILDDIR/bench/authhttp" --port "$port" --backend-port "$sink" --threads 2 \
+		"${args[@]}" >"$log" 2>&1 &
 	AUTHHTTP_PID=$!
 	bench_track "$AUTHHTTP_PID" authhttp
-	wait_port "$port" 10
+	wait_port "$port" 60
 }
 
 # bench_nginx_conf DIR CERTDIR MASTER(on|off) PORT:AUTHPORT...: nginx's mail proxy, one

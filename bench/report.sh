@@ -71,6 +71,13 @@ bench_report() {
 	echo
 	echo "Instructions per message, authgate-proxy network process (callgrind):" \
 		"$(tr '\n' ' ' <"$BENCH_RES/callgrind.txt")"
+	if [ -s "$BENCH_RES/profile.txt" ]; then
+		echo
+		echo "Instructions per message, every server process (callgrind; handshake: under"
+		echo "SSL_do_handshake; crypt: under crypt(3); own: the rest, the server's own code,"
+		echo "libevent, libc, TLS record I/O):"
+		sed 's/^/    /' "$BENCH_RES/profile.txt"
+	fi
 	if [ -s "$BENCH_RES/syscalls.txt" ]; then
 		echo
 		echo "System calls per message (strace -c, network process / nginx worker):" \
@@ -173,6 +180,7 @@ bench_figures() {
 		a=$(bench_num "$(jq -r '.phases.ehlo.p99_ms' "$BENCH_RES/ehlo-slow-pam.json")")
 	fi
 	echo "ehlo_p99_ms_slow_pam = $(bench_or_na "$a" "proxy not built or no EHLO answered")"
+	bench_profile_figures
 }
 
 echo "bench: the report follows, also in $build/bench-report.md; its last lines are the figures"

@@ -28,6 +28,7 @@
 #define PRIVSEP_WORKER_TIMEOUT_MS 30000 /* a PAM module stuck this long is killed */
 #define PRIVSEP_WORKER_MAX_SERVED 1000	/* recycle workers: PAM modules may leak */
 #define PRIVSEP_RESPAWN_DELAY_MS 1000	/* a worker that dies young is not re-forked in a loop */
+#define PRIVSEP_STOP_MS 2000		/* at shutdown: how long an idle worker has to exit */
 
 /* ---- the request codec ---- */
 
@@ -187,6 +188,42 @@ static void privsep_worker_lost(struct privsep_auth *a, unsigned i, const char *
 			    : now;
 	w->pid = 0;
 	w->busy = false;
+}
+
+/*
+ * Shutdown: a worker waiting for a request exits by itself on EOF, through
+ * _exit() and not SIGKILL, so whatever runs at a process's exit (a profiler
+ * writing its counts: scripts/bench) still runs; one still in PAM after
+ * PRIVSEP_STOP_MS is killed as before.
+ */
+static void privsep_workers_stop(struct privsep_auth *a)
+{
+	int64_t end = privsep_now_ms() + PRIVSEP_STOP_MS;
+	unsigned i, left;
+
+	for (i = 0; i < a->nworkers; i++)
+		if (a->w[i].pid > 0)
+			(void)shutdown(a->w[i].fd, SHUT_RDWR);
+	do {
+		left = 0;
+		for (i = 0; i < a->nworkers; i++) {
+			struct privsep_worker *w = &a->w[i];
+			pid_t r;
+
+			if (w->pid <= 0)
+				continue;
+			r = waitpid(w->pid, NULL, WNOHANG);
+			if (r == w->pid || (r < 0 && errno == ECHILD)) {
+				close(w->fd);
+				w->pid = 0;
+			} else {
+				left++;
+			}
+		}
+	} while (left > 0 && privsep_now_ms() < end && poll(NULL, 0, 10) >= 0);
+	for (i = 0; i < a->nworkers; i++)
+		if (a->w[i].pid > 0)
+			privsep_worker_lost(a, i, NULL);
 }
 
 static void privsep_worker_dispatch(struct privsep_auth *a, unsigned i, unsigned char *buf,
@@ -409,8 +446,6 @@ void privsep_proc_main(int sock, int keysock, const char *service, unsigned nwor
 		if (pfd[0].revents != 0 && privsep_read_net(a) < 0)
 			break;
 	}
-	for (i = 0; i < a->nworkers; i++)
-		if (a->w[i].pid > 0)
-			privsep_worker_lost(a, i, NULL);
+	privsep_workers_stop(a);
 	_exit(0);
 }
