@@ -19,7 +19,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
-
 #include "log.h"
 #include "privsep.h"
 #include "privsep_key.h"
@@ -223,7 +222,7 @@ static void privsep_workers_stop(struct privsep_auth *a)
 	} while (left > 0 && privsep_now_ms() < end && poll(NULL, 0, 10) >= 0);
 	for (i = 0; i < a->nworkers; i++)
 		if (a->w[i].pid > 0)
-			privsep_worker_lost(a, i, NULL);
+			privsep_worker_lost(a, i, "still in PAM at shutdown, killed");
 }
 
 static void privsep_worker_dispatch(struct privsep_auth *a, unsigned i, unsigned char *buf,
