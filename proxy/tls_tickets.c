@@ -21,6 +21,12 @@ struct tls_ticket_key {
 
 struct tls_tickets {
 	struct tls_ticket_key cur, prev;
+	/*
+	 * Fetched once: EVP_aes_256_cbc() in the callback made OpenSSL look the
+	 * cipher up in its provider store for every ticket issued or read
+	 * (issue 16: a fetch a connection).
+	 */
+	EVP_CIPHER *aes;
 };
 
 /* One index for the process: it only says where SSL_CTX keeps our pointer. */
@@ -42,7 +48,8 @@ struct tls_tickets *tls_tickets_new(void)
 
 	if (t == NULL)
 		return NULL;
-	if (tls_ticket_key_make(&t->cur) < 0) {
+	t->aes = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+	if (t->aes == NULL || tls_ticket_key_make(&t->cur) < 0) {
 		tls_tickets_free(t);
 		return NULL;
 	}
@@ -53,6 +60,7 @@ void tls_tickets_free(struct tls_tickets *t)
 {
 	if (t == NULL)
 		return;
+	EVP_CIPHER_free(t->aes);
 	explicit_bzero(t, sizeof(*t));
 	free(t);
 }
@@ -97,7 +105,7 @@ static int tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_C
 		k = &t->cur;
 		memcpy(name, k->name, TICKET_NAME_LEN);
 		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1 ||
-		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) != 1 ||
+		    EVP_EncryptInit_ex(cctx, t->aes, NULL, k->aes, iv) != 1 ||
 		    tls_ticket_mac_init(hctx, k) != 1)
 			return -1;
 		return 1;
@@ -109,7 +117,7 @@ static int tls_ticket_cb(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_C
 	else
 		return 0;
 	if (tls_ticket_mac_init(hctx, k) != 1 ||
-	    EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k->aes, iv) != 1)
+	    EVP_DecryptInit_ex(cctx, t->aes, NULL, k->aes, iv) != 1)
 		return -1;
 	return k == &t->cur ? 1 : 2;
 }
