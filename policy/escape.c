@@ -59,6 +59,16 @@ void escape_json(const char *str, escape_put_fn put, void *arg)
 
 	put(arg, "\"", 1);
 	while (*s != '\0') {
+		size_t run = 0;
+
+		/* Printable ASCII but '"' and '\\' goes out in one piece, not a call a byte. */
+		while (s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > 0) {
+			put(arg, (const char *)s, run);
+			s += run;
+			continue;
+		}
 		switch (*s) {
 		case '"':
 			put(arg, "\\\"", 2);
@@ -87,8 +97,6 @@ void escape_json(const char *str, escape_put_fn put, void *arg)
 				esc[4] = escape_hex[*s >> 4];
 				esc[5] = escape_hex[*s & 0xf];
 				put(arg, esc, 6);
-			} else if (*s < 0x80) {
-				put(arg, (const char *)s, 1);
 			} else if ((n = utf8_sequence_len(s, 4)) > 0) {
 				put(arg, (const char *)s, n);
 				s += n;

@@ -56,5 +56,7 @@ int main(void)
 	is_str(json("caf\xc3\xa9"), "\"caf\xc3\xa9\"", "JSON: valid UTF-8 kept");
 	is_str(json("bad\xff\xc3"), "\"bad\\ufffd\\ufffd\"", "JSON: invalid bytes become U+FFFD");
 	is_str(json("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"", "JSON: a surrogate is invalid");
+	is_str(json("x\xc3\xa9y z\x01w\"\""), "\"x\xc3\xa9y z\\u0001w\\\"\\\"\"",
+	       "JSON: printable runs between UTF-8, controls and quotes");
 	return tap_done();
 }
