@@ -13,22 +13,29 @@ bench_median() {
 
 # bench_load CASE REP PORT PIDS [smtpload args...]: one bounded run; the JSON lands in
 # $BENCH_RES/CASE.REP.json (an empty object when the client failed outright). PIDS ("-"
-# for none): the server's processes, whose CPU time per message is added to the JSON.
+# for none): the server's processes, whose CPU time per message is added to the JSON, in
+# all and for each PID split into its own and its descendants' (server_cpu_split: authgate's
+# network process and its auth process + PAM workers; nginx's master and its worker).
 bench_load() {
-	local case=$1 rep=$2 port=$3 pids=$4 out c0 c1
+	local case=$1 rep=$2 port=$3 pids=$4 out c0 c1 s0 s1
 	shift 4
 	out=$BENCH_RES/$case.$rep.json
 	c0=$(bench_cpu_sum "$pids")
+	s0=$(bench_cpu_split "$pids")
 	if ! timeout $((${BENCH_DURATION%.*} + ${BENCH_WARMUP%.*} + 61)) "$AG_BUILDDIR/bench/smtpload" \
 		--port "$port" --concurrency "$BENCH_CONC" --duration "$BENCH_DURATION" \
 		--warmup "$BENCH_WARMUP" --label "$case" --json "$@" >"$out" 2>>"$BENCH_RES/smtpload.err"; then
 		[ -s "$out" ] || echo '{}' >"$out"
 	fi
 	c1=$(bench_cpu_sum "$pids")
+	s1=$(bench_cpu_split "$pids")
 	if [ "$pids" != - ]; then
 		jq -c --argjson t "$((c1 - c0))" --argjson hz "$(getconf CLK_TCK)" \
-			'. + {server_cpu_ms_per_msg: (if (.msgs_ok_all // 0) > 0
-				then ($t * 1000 / $hz / .msgs_ok_all) else null end)}' "$out" >"$out.tmp" &&
+			--argjson a "[$s0]" --argjson b "[$s1]" \
+			'(.msgs_ok_all // 0) as $n | def per($x): if $n > 0 then ($x * 1000 / $hz / $n) else null end;
+			. + {server_cpu_ms_per_msg: per($t),
+				server_cpu_split: [range(0; $a | length) | {self: per($b[.][0] - $a[.][0]),
+					children: per($b[.][1] - $a[.][1])}]}' "$out" >"$out.tmp" &&
 			mv "$out.tmp" "$out"
 	fi
 	printf '  %-22s run %d: %8.1f msgs/s  msg p50 %6.2f ms  server CPU %s ms/msg  errors %s\n' \
@@ -46,6 +53,19 @@ bench_cpu_sum() { # bench_cpu_sum "PID..." | -: clock ticks of these process tre
 	}
 	for p in $1; do t=$((t + $(bench_cpu_ticks "$p"))); done
 	echo "$t"
+}
+
+# bench_cpu_split "PID..." | -: "[SELF,CHILDREN]," for each PID: its own clock ticks and its
+# descendants' (live or reaped), as the elements of a JSON array.
+bench_cpu_split() {
+	local p self all sep=""
+	[ "$1" = - ] && return 0
+	for p in $1; do
+		self=$(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)
+		all=$(bench_cpu_ticks "$p")
+		printf '%s[%d,%d]' "$sep" "${self:-0}" "$((all - ${self:-0}))"
+		sep=,
+	done
 }
 
 # bench_stat CASE JQ-EXPR: the median of one figure over the runs of CASE.

@@ -158,6 +158,12 @@ bench_figures() {
 	a=$(bench_num "$(bench_stat "$c-ag-nd" .server_cpu_ms_per_msg)")
 	b=$(bench_num "$(bench_stat "$c-ngx-nd" .server_cpu_ms_per_msg)")
 	echo "cpu_ms_per_msg authgate = $(bench_or_na "$a" "$why") nginx = $(bench_or_na "$b" "no nginx messages")"
+	# Where each side's CPU goes: authgate's network process and its auth process with the
+	# PAM workers; nginx's master + worker and authhttp (the same hash, in crypt_r directly).
+	echo "cpu_ms_per_msg_split authgate network = $(bench_num "$(bench_stat "$c-ag-nd" .server_cpu_split[0].self)")" \
+		"auth = $(bench_num "$(bench_stat "$c-ag-nd" .server_cpu_split[0].children)")" \
+		"nginx worker = $(bench_num "$(bench_stat "$c-ngx-nd" '(.server_cpu_split[0].self + .server_cpu_split[0].children)')")" \
+		"auth_http = $(bench_num "$(bench_stat "$c-ngx-nd" '(.server_cpu_split[1].self + .server_cpu_split[1].children)')")"
 	a=$(awk '$1 == "authgate" { print $2 }' "$BENCH_RES/syscalls.txt" 2>/dev/null)
 	b=$(awk '$1 == "nginx" { print $2 }' "$BENCH_RES/syscalls.txt" 2>/dev/null)
 	echo "syscalls_per_msg authgate = $(bench_or_na "$a" "strace run missing") nginx = $(bench_or_na "$b" "strace run missing")"
