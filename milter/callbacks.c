@@ -1,6 +1,7 @@
 /* callbacks.c: the libmilter callbacks: gather facts per connection, ask policy/, act on it. */
 #include "milter.h"
 #include "callbacks.h"
+#include "negotiate.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -125,17 +126,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			     unsigned long *pf2, unsigned long *pf3)
 {
-	/* Only the macros we read: each one is bytes on every command. */
-	static const struct {
-		int stage;
-		const char *list;
-	} symlists[] = {
-	    {SMFIM_CONNECT, "{client_addr}"},
-	    {SMFIM_ENVFROM, "{auth_authen} i"},
-	    {SMFIM_ENVRCPT, "i"},
-	    {SMFIM_EOM, "i"},
-	};
-	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	const unsigned long need = NEGOTIATE_ACTIONS;
 	struct cb_conn *c;
 
 	(void)f2;
@@ -154,7 +145,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	 * (every decision about headers is taken at end of message), which saves a round
 	 * trip per header. Decide as early as possible, say so to the MTA.
 	 */
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH);
+	*pf1 = f1 & NEGOTIATE_SKIPPED;
 	cb_conn_free(smfi_getpriv(ctx));
 	smfi_setpriv(ctx, NULL);
 	c = calloc(1, sizeof(*c));
@@ -169,18 +160,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
-		char list[128];
-		size_t i;
+		int stage;
 
 		*pf0 |= SMFIF_SETSYMLIST;
-		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++) {
-			cb_copy(list, sizeof(list), symlists[i].list);
-			if (smfi_setsymlist(ctx, symlists[i].stage, list) != MI_SUCCESS)
-				milter_log(LOG_WARNING,
-					   "smfi_setsymlist(%d) failed; the MTA's "
-					   "default macros are used",
-					   symlists[i].stage);
-		}
+		if (negotiate_macros(ctx, &stage) < 0)
+			milter_log(LOG_WARNING,
+				   "smfi_setsymlist(%d) failed; the MTA's default macros are used",
+				   stage);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -453,7 +439,7 @@ static sfsistat cb_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
     .xxfi_name = MILTER_NAME,
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_flags = NEGOTIATE_ACTIONS,
     .xxfi_connect = cb_connect,
     .xxfi_helo = NULL,
     .xxfi_envfrom = cb_envfrom,

@@ -6,6 +6,7 @@ milter_authgate_milter_SOURCES = \
 	milter/state.c \
 	milter/callbacks.c milter/callbacks.h \
 	milter/message_end.c \
+	milter/negotiate.c milter/negotiate.h \
 	milter/authres.c \
 	milter/routes.c \
 	milter/milter.h \
