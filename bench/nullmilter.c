@@ -1,7 +1,8 @@
 /*
  * nullmilter.c: the cheapest libmilter filter with authgate-milter's negotiation (the same
- * protocol steps skipped, the same macros asked for, no reply to headers), which continues
- * everywhere and adds one header at end of message, as authgate-milter does when it tags.
+ * protocol steps skipped, the same macros asked for, no reply to connect and headers),
+ * which continues everywhere and adds one header at end of message, as authgate-milter
+ * does when it tags.
  * scripts/bench runs it beside authgate-milter (issue 16): what Postfix + this costs is the
  * milter protocol's own price, the rest is ours.
  *
@@ -37,7 +38,7 @@ static sfsistat null_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 	(void)ctx;
 	(void)host;
 	(void)sa;
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY; /* SMFIP_NR_CONN, as authgate-milter */
 }
 
 static sfsistat null_eom(SMFICTX *ctx)
@@ -55,9 +56,7 @@ static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & NEGOTIATE_ACTIONS;
-	*pf1 = f1 & (NEGOTIATE_SKIPPED | SMFIP_NR_HDR);
-	if (getenv("NULLMILTER_NR_CONN") != NULL)
-		*pf1 |= f1 & SMFIP_NR_CONN;
+	*pf1 = f1 & (NEGOTIATE_SKIPPED | SMFIP_NR_HDR | SMFIP_NR_CONN);
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -66,12 +65,6 @@ static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			return SMFIS_REJECT;
 	}
 	return SMFIS_CONTINUE;
-}
-
-static sfsistat null_connect_nr(SMFICTX *ctx, char *host, struct sockaddr *sa)
-{
-	(void)null_connect(ctx, host, sa);
-	return SMFIS_NOREPLY;
 }
 
 int main(int argc, char **argv)
@@ -86,7 +79,7 @@ int main(int argc, char **argv)
 	desc.xxfi_name = "nullmilter";
 	desc.xxfi_version = SMFI_VERSION;
 	desc.xxfi_flags = NEGOTIATE_ACTIONS;
-	desc.xxfi_connect = getenv("NULLMILTER_NR_CONN") != NULL ? null_connect_nr : null_connect;
+	desc.xxfi_connect = null_connect;
 	desc.xxfi_envfrom = null_continue;
 	desc.xxfi_envrcpt = null_continue;
 	desc.xxfi_header = null_header;

@@ -89,7 +89,7 @@ void cb_facts(const struct cb_conn *c, struct ag_facts *f)
 }
 
 void cb_audit(const struct cb_conn *c, const char *event, const char *action,
-		     const char *const *rcpts, size_t nrcpts, const char *reason)
+	      const char *const *rcpts, size_t nrcpts, const char *reason)
 {
 	struct ag_audit_record r;
 
@@ -157,6 +157,10 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 		*pf1 |= SMFIP_NR_HDR;
 		c->nr_hdr = true;
 	}
+	if (c != NULL && (f1 & SMFIP_NR_CONN) != 0) { /* cb_connect says why it may */
+		*pf1 |= SMFIP_NR_CONN;
+		c->nr_conn = true;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
@@ -206,16 +210,15 @@ static void cb_client(SMFICTX *ctx, struct cb_conn *c, const struct sockaddr *sa
 	net_format_ip(&c->client, c->client_ip, sizeof(c->client_ip));
 }
 
-static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+static sfsistat cb_connect_open(SMFICTX *ctx, struct sockaddr *hostaddr)
 {
 	static unsigned long counter;
 	struct cb_conn *c;
 	unsigned long n;
 
-	(void)hostname;	       /* the client's claim about itself decides nothing */
 	c = smfi_getpriv(ctx); /* from the negotiation; a second connect starts afresh */
 	if (c == NULL || c->entered) {
-		bool nr_hdr = c != NULL && c->nr_hdr;
+		bool nr_hdr = c != NULL && c->nr_hdr, nr_conn = c != NULL && c->nr_conn;
 
 		cb_conn_free(c);
 		smfi_setpriv(ctx, NULL);
@@ -223,6 +226,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 		if (c == NULL)
 			return cb_tempfail(NULL, "out of memory at connect");
 		c->nr_hdr = nr_hdr;
+		c->nr_conn = nr_conn;
 	}
 	state_conn_enter();
 	c->entered = true;
@@ -243,6 +247,23 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 		return cb_tempfail(NULL, "smfi_setpriv failed");
 	}
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * With SMFIP_NR_CONN agreed the MTA does not wait for our answer to connect: a round trip
+ * less a session (issue 16), and we never refuse at connect anyway. A failure above leaves
+ * no context, so MAIL FROM, RCPT TO and the end of the message tempfail: nothing passes
+ * unchecked, the client retries later.
+ */
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+	const struct cb_conn *c = smfi_getpriv(ctx);
+	bool nr_conn = c != NULL && c->nr_conn;
+	sfsistat r;
+
+	(void)hostname; /* the client's claim about itself decides nothing */
+	r = cb_connect_open(ctx, hostaddr);
+	return nr_conn ? SMFIS_NOREPLY : r;
 }
 
 static char *cb_macro_dup(SMFICTX *ctx, const char *name, bool *failed)
@@ -271,7 +292,7 @@ void cb_queue_id(SMFICTX *ctx, struct cb_conn *c)
 }
 
 void cb_log_reject(const struct cb_conn *c, const char *what, const char *rcpt,
-			  const struct ag_decision *d)
+		   const struct ag_decision *d)
 {
 	char e1[MILTER_LOG_FIELD], e2[MILTER_LOG_FIELD], e3[MILTER_LOG_FIELD];
 	const struct ag_reply *r = reply_get(d->reply);
@@ -305,8 +326,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	if (failed)
 		return cb_tempfail(c, "{auth_authen} too long or out of memory");
 	if (argv != NULL && argv[0] != NULL) {
-		if (address_parse_path(argv[0], strlen(argv[0]), AG_ADDR_NULL_OK | AG_ADDR_UTF8, &addr,
-				       &why) == 0) {
+		if (address_parse_path(argv[0], strlen(argv[0]), AG_ADDR_NULL_OK | AG_ADDR_UTF8,
+				       &addr, &why) == 0) {
 			c->msg.has_from = true;
 			cb_copy(c->msg.mail_from, sizeof(c->msg.mail_from), addr.addr);
 		} else {
