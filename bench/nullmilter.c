@@ -85,7 +85,7 @@ int main(int argc, char **argv)
 	desc.xxfi_header = null_header;
 	desc.xxfi_eom = null_eom;
 	desc.xxfi_negotiate = null_negotiate;
-	umask(0);
+	umask(0); /* Postfix's smtpd connects as postfix: a bench-only socket open to all */
 	if (smfi_setconn(argv[1]) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS) {
 		fprintf(stderr, "nullmilter: cannot use %s\n", argv[1]);
 		return 1;
