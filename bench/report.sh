@@ -68,6 +68,13 @@ bench_report() {
 	echo "Milter (smtp-source, 20 sessions): Postfix alone $off msgs/s; with authgate-milter" \
 		"on inet: $on msgs/s (x $(bench_ratio "$on" "$off")), on a unix socket: $onu msgs/s" \
 		"(x $(bench_ratio "$onu" "$off")); every run: $(tr '\n' ' ' <"$BENCH_RES/milter.txt")"
+	echo "  with bench/nullmilter (the same negotiation, no work) on a unix socket:" \
+		"$(bench_milter_median null) msgs/s (x $(bench_ratio "$(bench_milter_median null)" "$off"));" \
+		"CPU ms per message (medians; Postfix's process tree, queue drained / the milter):" \
+		"off $(bench_milter_median off cpu-postfix)," \
+		"null $(bench_milter_median null cpu-postfix) / $(bench_milter_median null cpu-milter)," \
+		"unix $(bench_milter_median unix cpu-postfix) / $(bench_milter_median unix cpu-milter)," \
+		"inet $(bench_milter_median inet cpu-postfix) / $(bench_milter_median inet cpu-milter)"
 	echo
 	echo "Instructions per message, authgate-proxy network process (callgrind):" \
 		"$(tr '\n' ' ' <"$BENCH_RES/callgrind.txt")"
@@ -152,6 +159,7 @@ bench_figures() {
 	why="milter not built or a run failed"
 	echo "ratio milter_unix_vs_postfix = $(bench_or_na "$(bench_ratio "$onu" "$off")" "$why")"
 	echo "ratio milter_inet_vs_postfix = $(bench_or_na "$(bench_ratio "$on" "$off")" "$why")"
+	echo "ratio milter_null_unix_vs_postfix = $(bench_or_na "$(bench_ratio "$(bench_milter_median null)" "$off")" "$why")"
 	why="proxy not built or no messages"
 	a=$(bench_stat "$c-ag-nd" .msgs_per_s) b=$(bench_stat "$c-ngx-nd" .msgs_per_s)
 	echo "ratio proxy_vs_nginx_equal_auth = $(bench_or_na "$(bench_ratio "$a" "$b")" "$why")"

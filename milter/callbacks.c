@@ -1,6 +1,7 @@
 /* callbacks.c: the libmilter callbacks: gather facts per connection, ask policy/, act on it. */
 #include "milter.h"
 #include "callbacks.h"
+#include "negotiate.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -88,7 +89,7 @@ void cb_facts(const struct cb_conn *c, struct ag_facts *f)
 }
 
 void cb_audit(const struct cb_conn *c, const char *event, const char *action,
-		     const char *const *rcpts, size_t nrcpts, const char *reason)
+	      const char *const *rcpts, size_t nrcpts, const char *reason)
 {
 	struct ag_audit_record r;
 
@@ -125,17 +126,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
 			     unsigned long *pf2, unsigned long *pf3)
 {
-	/* Only the macros we read: each one is bytes on every command. */
-	static const struct {
-		int stage;
-		const char *list;
-	} symlists[] = {
-	    {SMFIM_CONNECT, "{client_addr}"},
-	    {SMFIM_ENVFROM, "{auth_authen} i"},
-	    {SMFIM_ENVRCPT, "i"},
-	    {SMFIM_EOM, "i"},
-	};
-	const unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS;
+	const unsigned long need = NEGOTIATE_ACTIONS;
 	struct cb_conn *c;
 
 	(void)f2;
@@ -154,7 +145,7 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 	 * (every decision about headers is taken at end of message), which saves a round
 	 * trip per header. Decide as early as possible, say so to the MTA.
 	 */
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH);
+	*pf1 = f1 & NEGOTIATE_SKIPPED;
 	cb_conn_free(smfi_getpriv(ctx));
 	smfi_setpriv(ctx, NULL);
 	c = calloc(1, sizeof(*c));
@@ -166,21 +157,20 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 		*pf1 |= SMFIP_NR_HDR;
 		c->nr_hdr = true;
 	}
+	if (c != NULL && (f1 & SMFIP_NR_CONN) != 0) { /* cb_connect says why it may */
+		*pf1 |= SMFIP_NR_CONN;
+		c->nr_conn = true;
+	}
 	*pf2 = 0;
 	*pf3 = 0;
 	if (f0 & SMFIF_SETSYMLIST) {
-		char list[128];
-		size_t i;
+		int stage;
 
 		*pf0 |= SMFIF_SETSYMLIST;
-		for (i = 0; i < sizeof(symlists) / sizeof(symlists[0]); i++) {
-			cb_copy(list, sizeof(list), symlists[i].list);
-			if (smfi_setsymlist(ctx, symlists[i].stage, list) != MI_SUCCESS)
-				milter_log(LOG_WARNING,
-					   "smfi_setsymlist(%d) failed; the MTA's "
-					   "default macros are used",
-					   symlists[i].stage);
-		}
+		if (negotiate_macros(ctx, &stage) < 0)
+			milter_log(LOG_WARNING,
+				   "smfi_setsymlist(%d) failed; the MTA's default macros are used",
+				   stage);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -220,16 +210,15 @@ static void cb_client(SMFICTX *ctx, struct cb_conn *c, const struct sockaddr *sa
 	net_format_ip(&c->client, c->client_ip, sizeof(c->client_ip));
 }
 
-static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+static sfsistat cb_connect_open(SMFICTX *ctx, struct sockaddr *hostaddr)
 {
 	static unsigned long counter;
 	struct cb_conn *c;
 	unsigned long n;
 
-	(void)hostname;	       /* the client's claim about itself decides nothing */
 	c = smfi_getpriv(ctx); /* from the negotiation; a second connect starts afresh */
 	if (c == NULL || c->entered) {
-		bool nr_hdr = c != NULL && c->nr_hdr;
+		bool nr_hdr = c != NULL && c->nr_hdr, nr_conn = c != NULL && c->nr_conn;
 
 		cb_conn_free(c);
 		smfi_setpriv(ctx, NULL);
@@ -237,6 +226,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 		if (c == NULL)
 			return cb_tempfail(NULL, "out of memory at connect");
 		c->nr_hdr = nr_hdr;
+		c->nr_conn = nr_conn;
 	}
 	state_conn_enter();
 	c->entered = true;
@@ -257,6 +247,23 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 		return cb_tempfail(NULL, "smfi_setpriv failed");
 	}
 	return SMFIS_CONTINUE;
+}
+
+/*
+ * With SMFIP_NR_CONN agreed the MTA does not wait for our answer to connect: a round trip
+ * less a session (issue 16), and we never refuse at connect anyway. A failure above leaves
+ * no context, so MAIL FROM, RCPT TO and the end of the message tempfail: nothing passes
+ * unchecked, the client retries later.
+ */
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+	const struct cb_conn *c = smfi_getpriv(ctx);
+	bool nr_conn = c != NULL && c->nr_conn;
+	sfsistat r;
+
+	(void)hostname; /* the client's claim about itself decides nothing */
+	r = cb_connect_open(ctx, hostaddr);
+	return nr_conn ? SMFIS_NOREPLY : r;
 }
 
 static char *cb_macro_dup(SMFICTX *ctx, const char *name, bool *failed)
@@ -285,7 +292,7 @@ void cb_queue_id(SMFICTX *ctx, struct cb_conn *c)
 }
 
 void cb_log_reject(const struct cb_conn *c, const char *what, const char *rcpt,
-			  const struct ag_decision *d)
+		   const struct ag_decision *d)
 {
 	char e1[MILTER_LOG_FIELD], e2[MILTER_LOG_FIELD], e3[MILTER_LOG_FIELD];
 	const struct ag_reply *r = reply_get(d->reply);
@@ -319,8 +326,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	if (failed)
 		return cb_tempfail(c, "{auth_authen} too long or out of memory");
 	if (argv != NULL && argv[0] != NULL) {
-		if (address_parse_path(argv[0], strlen(argv[0]), AG_ADDR_NULL_OK | AG_ADDR_UTF8, &addr,
-				       &why) == 0) {
+		if (address_parse_path(argv[0], strlen(argv[0]), AG_ADDR_NULL_OK | AG_ADDR_UTF8,
+				       &addr, &why) == 0) {
 			c->msg.has_from = true;
 			cb_copy(c->msg.mail_from, sizeof(c->msg.mail_from), addr.addr);
 		} else {
@@ -453,7 +460,7 @@ static sfsistat cb_close(SMFICTX *ctx)
 struct smfiDesc milter_desc = {
     .xxfi_name = MILTER_NAME,
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_flags = NEGOTIATE_ACTIONS,
     .xxfi_connect = cb_connect,
     .xxfi_helo = NULL,
     .xxfi_envfrom = cb_envfrom,

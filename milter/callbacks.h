@@ -56,6 +56,7 @@ struct cb_message {
  */
 struct cb_conn {
 	bool nr_hdr;	       /* SMFIP_NR_HDR agreed: header callbacks answer SMFIS_NOREPLY */
+	bool nr_conn;	       /* SMFIP_NR_CONN agreed: connect answers SMFIS_NOREPLY */
 	bool entered;	       /* counted by state_conn_enter() */
 	struct ag_config *cfg; /* the snapshot this connection started with */
 	char session[32];

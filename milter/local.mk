@@ -6,6 +6,7 @@ milter_authgate_milter_SOURCES = \
 	milter/state.c \
 	milter/callbacks.c milter/callbacks.h \
 	milter/message_end.c \
+	milter/negotiate.c milter/negotiate.h \
 	milter/authres.c \
 	milter/routes.c \
 	milter/milter.h \
@@ -22,7 +23,7 @@ milter_authgate_milter_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(LIBEVENT_CFLAGS
 milter_authgate_milter_LDADD = $(IO_LIBS) $(MILTER_LIBS) $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 
 # Unit tests for the milter's pure helpers (no libmilter connection needed).
-MILTER_TESTS = tests/test_milter_authres tests/test_milter_routes
+MILTER_TESTS = tests/test_milter_authres tests/test_milter_routes tests/test_milter_callbacks
 check_PROGRAMS += $(MILTER_TESTS)
 TESTS += $(MILTER_TESTS)
 tests_test_milter_authres_SOURCES = tests/test_milter_authres.c milter/authres.c tests/tap.h
@@ -31,5 +32,10 @@ tests_test_milter_authres_LDADD = $(POLICY_LIBS)
 tests_test_milter_routes_SOURCES = tests/test_milter_routes.c milter/routes.c tests/tap.h
 tests_test_milter_routes_CFLAGS = $(AM_CFLAGS)
 tests_test_milter_routes_LDADD = $(POLICY_LIBS)
+# The callbacks with libmilter and state.c stubbed in the test itself.
+tests_test_milter_callbacks_SOURCES = tests/test_milter_callbacks.c milter/callbacks.c \
+	milter/message_end.c milter/authres.c milter/negotiate.c tests/tap.h
+tests_test_milter_callbacks_CFLAGS = $(AM_CFLAGS)
+tests_test_milter_callbacks_LDADD = $(POLICY_LIBS)
 
 EXTRA_DIST += tests/miltertest
