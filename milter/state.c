@@ -9,8 +9,10 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "escape.h"
+#include "io/journal.h"
 
 /*
  * Two locks, each for one thing. cfg_lock guards the snapshot pointer only
@@ -33,7 +35,11 @@ static bool log_foreground;
 void milter_log_open(bool foreground)
 {
 	log_foreground = foreground;
-	openlog(MILTER_NAME, LOG_PID | LOG_NDELAY | (foreground ? LOG_PERROR : 0), LOG_MAIL);
+	/* Under its unit (-f, stderr to the journal) syslog alone: else every line twice. */
+	openlog(MILTER_NAME,
+		LOG_PID | LOG_NDELAY |
+		    (foreground && !journal_owns_fd(STDERR_FILENO) ? LOG_PERROR : 0),
+		LOG_MAIL);
 }
 
 void milter_log(int prio, const char *fmt, ...)

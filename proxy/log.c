@@ -9,11 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/journal.h"
 #include "policy/escape.h"
 
 #define LOG_IDENT_MAX 64
 
 static bool log_to_stderr;
+/* stderr is the journal (a unit's -f): a line that went to syslog is there already. */
+static bool log_stderr_journal;
 /*
  * "NAME[PID]", the ident syslog() puts first: with LOG_PID glibc would call
  * getpid() for every line (issue 16). Rewritten in the child of every fork
@@ -36,6 +39,7 @@ void log_init(const char *ident, bool to_stderr)
 	static bool atfork_done;
 
 	log_to_stderr = to_stderr;
+	log_stderr_journal = to_stderr && journal_owns_fd(STDERR_FILENO);
 	log_name = ident;
 	log_set_ident();
 	if (!atfork_done && pthread_atfork(NULL, NULL, log_set_ident) == 0)
@@ -59,6 +63,7 @@ void log_msg(int prio, const char *sid, const char *fmt, ...)
 	char text[2048];
 	va_list ap;
 	bool to_syslog = log_syslog_up();
+	bool to_stderr = log_to_stderr && !(to_syslog && log_stderr_journal);
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -66,12 +71,12 @@ void log_msg(int prio, const char *sid, const char *fmt, ...)
 	if (sid != NULL) {
 		if (to_syslog)
 			syslog(prio, "%s: %s", sid, text);
-		if (log_to_stderr)
+		if (to_stderr)
 			fprintf(stderr, "authgate-proxy: %s: %s\n", sid, text);
 	} else {
 		if (to_syslog)
 			syslog(prio, "%s", text);
-		if (log_to_stderr)
+		if (to_stderr)
 			fprintf(stderr, "authgate-proxy: %s\n", text);
 	}
 }
