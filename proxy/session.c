@@ -246,7 +246,7 @@ void session_txn_reset(struct proxy_session *s)
 {
 	struct session_txn *t = &s->txn;
 
-	for (size_t i = 0; i < t->nrcpts; i++)
+	for (size_t i = 0; i < t->nrcpts + t->npending; i++)
 		free(t->rcpts[i]);
 	free(t->rcpts);
 	free(t->filter);
