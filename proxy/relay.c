@@ -373,7 +373,7 @@ void relay_rcpt(struct relay *r, const char *to, const struct ag_rcpt_params *rp
 	bool open = r->state >= RS_CONNECTING && r->state <= RS_RCPT;
 	int n = -1;
 
-	if (open && esmtp_format_rcpt_params(rp, params, sizeof(params)) == 0 &&
+	if (open && esmtp_format_rcpt_params(rp, params, sizeof(params)) >= 0 &&
 	    /* The session offered DSN only if this backend did; checked again at MAIL. */
 	    !(params[0] != '\0' && r->state >= RS_MAIL && !r->caps.dsn))
 		n = snprintf(line, sizeof(line), "RCPT TO:<%s>%s\r\n", to, params);

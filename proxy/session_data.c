@@ -429,10 +429,17 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 				why = "no backend takes XCLIENT LOGIN and ADDR";
 			data_audit(s, code >= 500 ? "reject" : "tempfail", action_for_code(code), why,
 				   reply_last_line(reply));
-			/* What a RCPT after a refused MAIL gets (check_rcpt), one for each. */
+			/*
+			 * The RCPTs pipelined behind it: a temporary failure (no backend,
+			 * one lost) is theirs too, so no client bounces a recipient for
+			 * it; after a permanent one, what check_rcpt says without MAIL.
+			 */
 			while (s->txn.inflight > 0) {
 				s->txn.inflight--;
-				session_reply(s, "503 5.5.1 Error: need MAIL command");
+				if (code / 100 == 4)
+					session_reply(s, "%s", reply);
+				else
+					session_reply(s, "503 5.5.1 Error: need MAIL command");
 			}
 			session_txn_reset(s);
 		}
