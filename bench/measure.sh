@@ -81,7 +81,7 @@ bench_memory() {
 	local name=$1 port=$2 pid=$3 n=$4 ready rss0 rss1 hp per
 	ready=$BENCH_RES/hold.$name.$n
 	timeout 60 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 20 --total 200 \
-		--user "$BENCH_USER" --password "$BENCH_PASS" >/dev/null 2>&1 || true
+		--user "$BENCH_USER" --password "$BENCH_PASS" --pipeline >/dev/null 2>&1 || true
 	sleep 1
 	rss0=$(bench_rss_kib "$pid")
 	rm -f "$ready"
@@ -154,7 +154,7 @@ bench_callgrind_run() {
 	[ -e "$out" ] && chown "$(sed -n 's/^user *= *//p' "$conf")" "$out"
 	port=$(sed -n 's/^listen_smtps *= *.*:\([0-9][0-9]*\) *$/\1/p' "$conf")
 	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
-		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
+		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" --pipeline \
 		>"$dir/smtpload.out" 2>&1 || true
 	bench_stop "$PROXY_PID"
 	wait_for 30 test -s "$out" || return 0
@@ -173,7 +173,7 @@ bench_callgrind_nginx() {
 	bench_nginx_start "$dir" "$certs" yes "$port:$auth" -- valgrind --tool=callgrind \
 		--vgdb=no "--callgrind-out-file=$dir/callgrind.out" || return 0
 	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
-		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
+		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" --pipeline \
 		>"$dir/smtpload.out" 2>&1 || true
 	bench_stop "$NGINX_PID"
 	wait_for 30 test -s "$dir/callgrind.out" || return 0
@@ -190,7 +190,7 @@ bench_syscalls() {
 	bench_track "$sp" strace
 	sleep 1
 	timeout 120 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 10 --total "$n" \
-		--user "$BENCH_USER" --password "$BENCH_PASS" >/dev/null 2>&1 || true
+		--user "$BENCH_USER" --password "$BENCH_PASS" --pipeline >/dev/null 2>&1 || true
 	kill -INT "$sp" 2>/dev/null || true
 	wait_for 10 test -s "$f" || true
 	bench_stop "$sp"
