@@ -250,6 +250,7 @@ void session_txn_reset(struct proxy_session *s)
 		free(t->rcpts[i]);
 	free(t->rcpts);
 	free(t->filter);
+	free(t->batch);
 	memset(t, 0, sizeof(*t));
 	s->flags &= ~SF_MAIL;
 	if (s->relay != NULL) {

@@ -65,6 +65,8 @@ struct session_txn {
 	size_t nrcpts;
 	size_t npending;  /* RCPTs at the relay without a result: rcpts[nrcpts..] */
 	unsigned inflight; /* MAIL, RCPTs and held replies at the relay without a result */
+	char *batch;      /* replies to a pipelined group kept for one TLS record with DATA's */
+	size_t batch_len;
 	uint64_t size;    /* message octets seen */
 	enum ag_reply_id data_error; /* first error during DATA (reply at "."), or NONE */
 	bool tagged;      /* sender_login=warn mismatch */
@@ -196,6 +198,8 @@ const char *session_name_xclient(const struct proxy_session *s);
 /* session_data.c: MAIL/RCPT/DATA through the relay */
 void session_mail(struct proxy_session *s, const char *args, size_t len);
 void session_rcpt(struct proxy_session *s, const char *args, size_t len);
+/* The replies kept for one TLS record with DATA's go out now. */
+void session_batch_flush(struct proxy_session *s);
 /* A reply to a RCPT: held behind what is outstanding at the relay, so never out of order. */
 void session_reply_ordered(struct proxy_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

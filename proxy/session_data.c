@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 
@@ -114,6 +115,46 @@ static const char *reply_last_line(const char *reply)
 }
 
 static void session_relay_cb(void *arg, enum relay_step step, int code, const char *reply);
+
+/*
+ * Replies to MAIL and the RCPTs pipelined with it wait here, in order, for
+ * the reply to the DATA that ends the group, so that the client gets them
+ * all in one TLS record and one write, as from Postfix itself (RFC 2920 3.2).
+ */
+static void session_batch_reply(struct proxy_session *s, const char *reply)
+{
+	size_t n = strnlen(reply, 1021); /* what session_reply would send of it */
+	char *b = realloc(s->txn.batch, s->txn.batch_len + n + 2);
+
+	if (b == NULL) {
+		session_batch_flush(s);
+		session_reply(s, "%s", reply);
+		return;
+	}
+	memcpy(b + s->txn.batch_len, reply, n);
+	memcpy(b + s->txn.batch_len + n, "\r\n", 2);
+	s->txn.batch = b;
+	s->txn.batch_len += n + 2;
+}
+
+void session_batch_flush(struct proxy_session *s)
+{
+	if (s->txn.batch_len == 0)
+		return;
+	bufferevent_write(s->bev, s->txn.batch, s->txn.batch_len);
+	s->txn.batch_len = 0;
+}
+
+/* Is the next command a DATA that will go to the backend (check_data will let it)? */
+static bool session_data_follows(struct proxy_session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	char head[6];
+
+	return s->state == SS_COMMAND && (s->flags & SF_MAIL) && s->txn.nrcpts > 0 &&
+	       s->relay != NULL && evbuffer_copyout(in, head, sizeof(head)) == sizeof(head) &&
+	       strncasecmp(head, "DATA\r\n", sizeof(head)) == 0;
+}
 
 void session_mail(struct proxy_session *s, const char *args, size_t len)
 {
@@ -420,7 +461,7 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 	switch (step) {
 	case RELAY_STEP_MAIL:
 		s->txn.inflight--;
-		session_reply(s, "%s", reply);
+		session_batch_reply(s, reply);
 		if (!ok) {
 			bool none = s->relay == NULL || relay_backend_name(s->relay)[0] == '\0';
 			const char *why = none ? "no backend reachable" : "backend refused sender";
@@ -436,11 +477,11 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 			 */
 			while (s->txn.inflight > 0) {
 				s->txn.inflight--;
-				if (code / 100 == 4)
-					session_reply(s, "%s", reply);
-				else
-					session_reply(s, "503 5.5.1 Error: need MAIL command");
+				session_batch_reply(s, code / 100 == 4
+							       ? reply
+							       : "503 5.5.1 Error: need MAIL command");
 			}
+			session_batch_flush(s);
 			session_txn_reset(s);
 		}
 		break;
@@ -457,14 +498,15 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 			free(pending[0]);
 			memmove(pending, pending + 1, s->txn.npending * sizeof(*pending));
 		}
-		session_reply(s, "%s", reply);
+		session_batch_reply(s, reply);
 		break;
 	}
 	case RELAY_STEP_HELD:
 		s->txn.inflight--;
-		session_reply(s, "%s", reply);
+		session_batch_reply(s, reply);
 		break;
 	case RELAY_STEP_DATA:
+		session_batch_flush(s);
 		if (code == 354) {
 			data_start(s, reply);
 			break;
@@ -494,6 +536,10 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 		break;
 	}
 	/* More results of this batch follow at once; the client's next line waits for them. */
-	if (s->txn.inflight == 0)
-		session_resume(s);
+	if (s->txn.inflight > 0)
+		return;
+	/* Anything but a DATA that goes on: its reply must not overtake the group's. */
+	if (!session_data_follows(s))
+		session_batch_flush(s);
+	session_resume(s);
 }

@@ -5,8 +5,9 @@
 
 EHLO and AUTH PLAIN one by one, then MAIL, the RCPTs and DATA in a single TLS
 write (RFC 2920). Prints every reply's last line as "reply N: TEXT" in order,
-and "records K": in how many TLS records the replies to MAIL and the RCPTs
-came (the proxy answers a batch in one). After a 354 it sends a short message
+"records K": in how many TLS records the replies to MAIL and the RCPTs
+came, and "group records G": the same with DATA's reply too (the proxy
+answers a group in one). After a 354 it sends a short message
 and prints the reply to its end; then QUIT. Records are read from the socket
 one at a time and decrypted with an ssl.SSLObject, so the count is exact; a
 record that carries no application data (a TLS 1.3 session ticket) is not
@@ -106,6 +107,7 @@ def main():
     print("records %d" % c.records, flush=True)
     data = c.reply()
     print("reply %d: %s" % (len(rcpts) + 2, data), flush=True)
+    print("group records %d" % c.records, flush=True)
     if data.startswith("354"):
         c.send(b"Subject: pipelined batch\r\n\r\nbatch body 7c4e\r\n.\r\n")
         print("end:", c.reply(), flush=True)

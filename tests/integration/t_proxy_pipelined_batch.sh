@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # t_proxy_pipelined_batch: MAIL, three RCPTs (Postfix refuses one) and DATA in one TLS write
-# get their replies in order, those to MAIL and the RCPTs in one TLS record when Postfix offers
-# PIPELINING (RFC 2920), and the message reaches the two accepted recipients only; the same
-# with a Postfix that does not offer PIPELINING, which gets one command at a time.
+# get their replies in order, all in one TLS record when Postfix offers PIPELINING (RFC 2920),
+# and the message reaches the two accepted recipients only; the same with a Postfix that does
+# not offer PIPELINING, which gets one command at a time.
 set -euo pipefail
 . "$AG_SRCDIR/tests/integration/tap.sh"
 . "$AG_SRCDIR/tests/integration/lib.sh"
@@ -42,8 +42,8 @@ delivered_to_accepted_only() {
 out=$(batch)
 ag_check "PIPELINING: each command gets its reply, in order" -- \
 	ag_pipe_codes "$out" "250 250 554 250 354 250"
-ag_check "PIPELINING: the replies to MAIL and the RCPTs come in one TLS record" -- \
-	grep -qx 'records 1' <<<"$out"
+ag_check "PIPELINING: the replies to MAIL, the RCPTs and DATA come in one TLS record" -- \
+	grep -qx 'group records 1' <<<"$out"
 ag_check "PIPELINING: delivered" -- ag_wait_delivered "$AG_SINK" 1 20
 ag_check "PIPELINING: to the accepted recipients only" -- delivered_to_accepted_only
 
