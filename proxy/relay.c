@@ -4,13 +4,13 @@
  * One backend connection per client transaction: opened at MAIL FROM, QUIT
  * after the reply to the final "." (or at RSET). The RCPTs the client
  * pipelined go with MAIL in one write when the backend offers PIPELINING
- * (relay_queue.c); their replies go back to the session together. XCLIENT identity belongs to
- * a connection, and a fresh connection per transaction keeps one client's
- * transactions from ever sharing state; the cost is a loopback connect per
- * message. Failover to the next backend happens only before the backend has
- * accepted anything (connect, greeting, EHLO, XCLIENT, no reply to MAIL);
- * a backend lost later gives the client 451 4.4.1 and nothing is delivered
- * because the final "." was never sent.
+ * (relay_queue.c); their replies go back to the session together. XCLIENT
+ * identity belongs to a connection, and a fresh connection per transaction
+ * keeps one client's transactions from ever sharing state; the cost is a
+ * loopback connect per message. Failover to the next backend happens only
+ * before the backend has accepted anything (connect, greeting, EHLO, XCLIENT,
+ * no reply to MAIL); a backend lost later gives the client 451 4.4.1 and
+ * nothing is delivered because the final "." was never sent.
  */
 #include "relay.h"
 #include "relay_priv.h"
