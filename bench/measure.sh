@@ -102,7 +102,7 @@ bench_memory() {
 	local name=$1 port=$2 pid=$3 n=$4 ready rss0 rss1 hp per
 	ready=$BENCH_RES/hold.$name.$n
 	timeout 60 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 20 --total 200 \
-		--user "$BENCH_USER" --password "$BENCH_PASS" >/dev/null 2>&1 || true
+		--user "$BENCH_USER" --password "$BENCH_PASS" --pipeline >/dev/null 2>&1 || true
 	sleep 1
 	rss0=$(bench_rss_kib "$pid")
 	rm -f "$ready"
@@ -168,7 +168,7 @@ bench_syscalls() {
 	bench_track "$sp" strace
 	sleep 1
 	timeout 120 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 10 --total "$n" \
-		--user "$BENCH_USER" --password "$BENCH_PASS" >/dev/null 2>&1 || true
+		--user "$BENCH_USER" --password "$BENCH_PASS" --pipeline >/dev/null 2>&1 || true
 	kill -INT "$sp" 2>/dev/null || true
 	wait_for 10 test -s "$f" || true
 	bench_stop "$sp"

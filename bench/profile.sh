@@ -69,7 +69,7 @@ bench_profile_authgate() {
 		chown "$(sed -n 's/^user *= *//p' "$conf")" "$dir/callgrind.out.$PROXY_PID"
 	port=$(sed -n 's/^listen_smtps *= *.*:\([0-9][0-9]*\) *$/\1/p' "$conf")
 	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
-		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
+		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" --pipeline \
 		>"$dir/smtpload.out" 2>&1 || true
 	tree=$(bench_cg_tree "$PROXY_PID")
 	bench_stop "$PROXY_PID"
@@ -94,7 +94,7 @@ bench_profile_nginx() {
 	bench_nginx_start "$dir" "$certs" yes "$port:$auth" -- valgrind --tool=callgrind \
 		--vgdb=no "--callgrind-out-file=$dir/callgrind.out.nginx" || return 0
 	timeout 600 "$AG_BUILDDIR/bench/smtpload" --port "$port" --concurrency 4 --total "$n" \
-		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" \
+		--timeout 60 --user "$BENCH_USER" --password "$BENCH_PASS" --pipeline \
 		>"$dir/smtpload.out" 2>&1 || true
 	bench_stop "$NGINX_PID"
 	bench_stop "$AUTHHTTP_PID"

@@ -33,6 +33,8 @@ static void usage(FILE *out)
 	    "  --rate R              open loop: start R connections per second (at most\n"
 	    "                        --concurrency at once); default: closed loop\n"
 	    "  --tls-resume          reuse the newest TLS session for new connections\n"
+	    "  --pipeline            MAIL, RCPT and DATA in one write (RFC 2920), as Thunderbird\n"
+	    "                        and Outlook send them when the server offers PIPELINING\n"
 	    "  --tls-max 1.2|1.3     highest TLS version offered\n"
 	    "  --hold N              open N connections, TLS + EHLO, and keep them idle\n"
 	    "  --hold-seconds S      how long to hold (default 10; 0: until SIGTERM)\n"
@@ -95,6 +97,7 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 	    {"warmup", 1, 0, 'W'},
 	    {"rate", 1, 0, 'a'},
 	    {"tls-resume", 0, 0, 'r'},
+	    {"pipeline", 0, 0, 'P'},
 	    {"tls-max", 1, 0, 'T'},
 	    {"json", 0, 0, 'j'},
 	    {"hold", 1, 0, 'o'},
@@ -228,6 +231,9 @@ static int opts_parse(int argc, char **argv, struct load_opts *o)
 			break;
 		case 'E':
 			o->ehlo = optarg;
+			break;
+		case 'P':
+			o->pipeline = true;
 			break;
 		case 'l':
 			o->label = optarg;

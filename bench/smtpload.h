@@ -56,6 +56,7 @@ struct load_opts {
 	double warmup;	      /* seconds run before the statistics start */
 	double rate;	      /* new connections per second (open loop); 0: closed loop */
 	bool resume;	      /* reuse the last SSL_SESSION */
+	bool pipeline;	      /* MAIL, RCPT and DATA in one write (RFC 2920) */
 	int tls_max;	      /* 0 or TLS1_2_VERSION / TLS1_3_VERSION */
 	bool json;
 	unsigned hold; /* hold mode: connections to open and keep */

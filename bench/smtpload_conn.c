@@ -45,6 +45,7 @@ struct load_conn {
 	unsigned quota; /* messages this connection may still send */
 	unsigned sent;
 	bool in_msg; /* a counted message is in flight */
+	unsigned skip; /* --pipeline: replies still due to commands of a failed transaction */
 	bool held;
 	uint64_t t0;	  /* connect() called */
 	uint64_t t_phase; /* start of the phase being timed */
@@ -230,6 +231,13 @@ static void conn_next_message(struct load_conn *c)
 	c->in_msg = true;
 	run->msgs_started++;
 	c->t_msg = now;
+	if (run->o.pipeline) {
+		/* RFC 2920 3.1: the envelope and DATA as one group; the replies come in order. */
+		conn_send(c, run->mail_line, ST_MAIL);
+		conn_send(c, run->rcpt_line, ST_MAIL);
+		conn_send(c, "DATA\r\n", ST_MAIL);
+		return;
+	}
 	conn_send(c, run->mail_line, ST_MAIL);
 }
 
@@ -307,6 +315,8 @@ static bool conn_reply(struct load_conn *c, int code)
 		}
 		/* A refused AUTH or transaction: what this connection would still have sent
 		 * fails with it (giving it back would retry a refusal until --max-errors). */
+		if (run->o.pipeline)
+			c->skip = c->st == ST_MAIL ? 2 : c->st == ST_RCPT ? 1 : 0;
 		run->msgs_failed += c->quota;
 		c->quota = 0;
 		conn_send(c, "QUIT\r\n", ST_QUIT);
@@ -337,10 +347,16 @@ static bool conn_reply(struct load_conn *c, int code)
 		conn_next_message(c);
 		break;
 	case ST_MAIL:
-		conn_send(c, run->rcpt_line, ST_RCPT);
+		if (run->o.pipeline)
+			c->st = ST_RCPT; /* sent already */
+		else
+			conn_send(c, run->rcpt_line, ST_RCPT);
 		break;
 	case ST_RCPT:
-		conn_send(c, "DATA\r\n", ST_DATA);
+		if (run->o.pipeline)
+			c->st = ST_DATA;
+		else
+			conn_send(c, "DATA\r\n", ST_DATA);
 		break;
 	case ST_DATA:
 		evbuffer_add_reference(bufferevent_get_output(c->bev), run->body, run->body_len,
@@ -390,6 +406,10 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 			continue;
 		}
 		free(line);
+		if (c->skip > 0) { /* for a command of a transaction already given up */
+			c->skip--;
+			continue;
+		}
 		if (!conn_reply(c, code))
 			return;
 	}

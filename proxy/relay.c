@@ -2,13 +2,15 @@
  * relay.c: the backend side: one SMTP client connection to the first backend that answers.
  *
  * One backend connection per client transaction: opened at MAIL FROM, QUIT
- * after the reply to the final "." (or at RSET). XCLIENT identity belongs to
- * a connection, and a fresh connection per transaction keeps one client's
- * transactions from ever sharing state; the cost is a loopback connect per
- * message. Failover to the next backend happens only before the backend has
- * accepted anything (connect, greeting, EHLO, XCLIENT, no reply to MAIL);
- * a backend lost later gives the client 451 4.4.1 and nothing is delivered
- * because the final "." was never sent.
+ * after the reply to the final "." (or at RSET). The RCPTs the client
+ * pipelined go with MAIL in one write when the backend offers PIPELINING
+ * (relay_queue.c); their replies go back to the session together. XCLIENT
+ * identity belongs to a connection, and a fresh connection per transaction
+ * keeps one client's transactions from ever sharing state; the cost is a
+ * loopback connect per message. Failover to the next backend happens only
+ * before the backend has accepted anything (connect, greeting, EHLO, XCLIENT,
+ * no reply to MAIL); a backend lost later gives the client 451 4.4.1 and
+ * nothing is delivered because the final "." was never sent.
  */
 #include "relay.h"
 #include "relay_priv.h"
@@ -47,27 +49,53 @@ void relay_destroy(struct relay *r)
 		event_free(r->done_ev);
 	if (r->cfg_held)
 		config_unref(r->cfg_held);
+	if (r->qlines)
+		evbuffer_free(r->qlines);
+	if (r->held)
+		evbuffer_free(r->held);
+	if (r->results)
+		evbuffer_free(r->results);
 	free(r);
 }
 
 static void relay_done_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
+	struct relay_result h;
 	char reply[RELAY_MAX_REPLY];
 
 	(void)fd;
 	(void)what;
-	memcpy(reply, r->done_reply, sizeof(reply));
-	/* Last thing we do: the callback may free r. */
-	r->cb(r->arg, r->done_step, r->done_code, reply);
+	/* The callback may free r (relay_free waits for us) or ask for more. */
+	r->delivering = true;
+	while (!r->free_wanted && evbuffer_remove(r->results, &h, sizeof(h)) == (int)sizeof(h)) {
+		evbuffer_remove(r->results, reply, h.len);
+		reply[h.len] = '\0';
+		r->cb(r->arg, h.step, h.code, reply);
+	}
+	r->delivering = false;
+	if (r->free_wanted)
+		relay_free(r);
 }
 
 void relay_complete(struct relay *r, enum relay_step step, int code, const char *reply)
 {
-	r->done_step = step;
-	r->done_code = code;
-	snprintf(r->done_reply, sizeof(r->done_reply), "%s", reply);
-	event_active(r->done_ev, EV_TIMEOUT, 0);
+	struct {
+		struct relay_result h;
+		char text[RELAY_MAX_REPLY];
+	} m;
+
+	m.h.step = step;
+	m.h.code = code;
+	m.h.len = strnlen(reply, sizeof(m.text) - 1);
+	memcpy(m.text, reply, m.h.len);
+	if (evbuffer_add(r->results, &m, sizeof(m.h) + m.h.len) != 0) {
+		log_msg(LOG_ERR, r->cl.session_id, "out of memory: a backend reply is lost");
+		return;
+	}
+	/* The replies to a batch go to the client together, once none is outstanding. */
+	if (r->qsent == 0 || (step != RELAY_STEP_MAIL && step != RELAY_STEP_RCPT))
+		event_active(r->done_ev, EV_TIMEOUT, 0);
 }
 
 void relay_complete_451(struct relay *r, enum relay_step step)
@@ -139,15 +167,15 @@ void relay_fail(struct relay *r, const char *why)
 			relay_destroy(r);
 			return;
 		}
+		relay_q_unsend(r);
 		r->backend++;
 		relay_connect_next(r);
 		return;
 	}
 	r->state = RS_DEAD;
+	/* Each RCPT still without a result: 451 in its turn (none is delivered). */
+	relay_q_fail(r);
 	switch (st) {
-	case RS_RCPT:
-		relay_complete_451(r, RELAY_STEP_RCPT);
-		break;
 	case RS_DATA:
 		relay_complete_451(r, RELAY_STEP_DATA);
 		break;
@@ -200,6 +228,9 @@ static void relay_readcb(struct bufferevent *bev, void *arg)
 		/* relay_fail may have moved to another backend, or RS_QUIT freed us. */
 		if (before == RS_QUIT || r->bev != bev)
 			return;
+		/* Pipelined replies follow each other in one read. */
+		r->reply_len = 0;
+		r->reply[0] = '\0';
 	}
 	if (evbuffer_get_length(in) > RELAY_MAX_PENDING_LINE)
 		relay_fail(r, "reply line too long");
@@ -285,7 +316,7 @@ void relay_connect_next(struct relay *r)
 	hp = &r->cfg->backends[r->backend];
 	snprintf(r->backend_name, sizeof(r->backend_name), strchr(hp->host, ':') ? "[%s]:%u" : "%s:%u",
 		 hp->host, hp->port);
-	r->ext_xclient = r->ext_size = r->ext_8bitmime = false;
+	r->ext_xclient = r->ext_size = r->ext_8bitmime = r->pipelining = false;
 	r->bev = bufferevent_socket_new(r->srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (r->bev == NULL) {
 		r->state = RS_CONNECTING;
@@ -317,7 +348,11 @@ struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
 	r->arg = arg;
 	r->timer = evtimer_new(srv->base, relay_timeout, r);
 	r->done_ev = event_new(srv->base, -1, 0, relay_done_cb, r);
-	if (r->timer == NULL || r->done_ev == NULL) {
+	r->qlines = evbuffer_new();
+	r->held = evbuffer_new();
+	r->results = evbuffer_new();
+	if (r->timer == NULL || r->done_ev == NULL || r->qlines == NULL || r->held == NULL ||
+	    r->results == NULL) {
 		relay_destroy(r);
 		return NULL;
 	}
@@ -334,18 +369,22 @@ void relay_mail(struct relay *r, const char *from, const struct ag_mail_params *
 
 void relay_rcpt(struct relay *r, const char *to, const struct ag_rcpt_params *rp)
 {
-	char params[AG_MAX_ORCPT + 64];
+	char params[AG_MAX_ORCPT + 64], line[1024];
+	bool open = r->state >= RS_CONNECTING && r->state <= RS_RCPT;
+	int n = -1;
 
-	if (r->state != RS_READY || esmtp_format_rcpt_params(rp, params, sizeof(params)) < 0) {
-		relay_complete_451(r, RELAY_STEP_RCPT);
-		return;
-	}
-	/* The session offered DSN only if this backend did: its EHLO was checked at MAIL. */
-	if (params[0] != '\0' && !r->caps.dsn) {
-		relay_complete_451(r, RELAY_STEP_RCPT);
-		return;
-	}
-	relay_send(r, RS_RCPT, "RCPT TO:<%s>%s", to, params);
+	if (open && esmtp_format_rcpt_params(rp, params, sizeof(params)) >= 0 &&
+	    /* The session offered DSN only if this backend did; checked again at MAIL. */
+	    !(params[0] != '\0' && r->state >= RS_MAIL && !r->caps.dsn))
+		n = snprintf(line, sizeof(line), "RCPT TO:<%s>%s\r\n", to, params);
+	if (n >= (int)sizeof(line))
+		n = -1; /* never a cut command */
+	relay_q_add(r, n < 0 ? NULL : line, n < 0 ? 0 : (size_t)n, n >= 0 && params[0] != '\0');
+}
+
+void relay_hold_reply(struct relay *r, const char *reply)
+{
+	relay_q_hold(r, reply);
 }
 
 void relay_probe(struct proxy_server *srv, struct ag_config *cfg, size_t backend)
@@ -368,7 +407,7 @@ void relay_probe(struct proxy_server *srv, struct ag_config *cfg, size_t backend
 
 void relay_data(struct relay *r)
 {
-	if (r->state != RS_READY) {
+	if (r->state != RS_READY || r->qn > 0) {
 		relay_complete_451(r, RELAY_STEP_DATA);
 		return;
 	}
@@ -418,6 +457,10 @@ void relay_free(struct relay *r)
 {
 	if (r == NULL)
 		return;
+	if (r->delivering) {
+		r->free_wanted = true;
+		return;
+	}
 	event_del(r->done_ev);
 	if (r->state == RS_READY && r->bev != NULL) {
 		/*

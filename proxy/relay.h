@@ -12,6 +12,7 @@ struct ag_mail_params;
 struct ag_rcpt_params;
 
 #define RELAY_MAX_REPLY 2048 /* a backend reply passed back to the client (all its lines) */
+#define RELAY_MAX_PIPELINE 100 /* RCPTs of one transaction without their result yet */
 
 /* What the client side needs to tell the backend (XCLIENT). Pointers must outlive the relay. */
 struct relay_client {
@@ -29,7 +30,8 @@ enum relay_step {
 	RELAY_STEP_RCPT,
 	RELAY_STEP_DATA,   /* 354 or the refusal */
 	RELAY_STEP_END,    /* reply to the final "." */
-	RELAY_STEP_DRAINED /* backend output below the low-water mark again */
+	RELAY_STEP_DRAINED, /* backend output below the low-water mark again */
+	RELAY_STEP_HELD     /* a reply of the session's own, given back in its turn */
 };
 
 /*
@@ -47,7 +49,18 @@ struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
  * or DSN that mp needs is passed over).
  */
 void relay_mail(struct relay *r, const char *from, const struct ag_mail_params *mp);
+/*
+ * Queued behind what is outstanding (MAIL, earlier RCPTs): sent with them
+ * in one write when the backend offers PIPELINING (RFC 2920), else one at a
+ * time. Each RCPT has exactly one RELAY_STEP_RCPT result, in order.
+ */
 void relay_rcpt(struct relay *r, const char *to, const struct ag_rcpt_params *rp);
+/*
+ * The session's own reply to a command that came while RCPTs were
+ * outstanding: delivered as RELAY_STEP_HELD after their results, so the
+ * client's replies stay in the order of its commands.
+ */
+void relay_hold_reply(struct relay *r, const char *reply);
 /* Connect to backend number i of cfg, EHLO, QUIT: only to learn what it offers. */
 void relay_probe(struct proxy_server *srv, struct ag_config *cfg, size_t backend);
 void relay_data(struct relay *r);
@@ -59,7 +72,7 @@ void relay_end(struct relay *r);
 bool relay_xclient_refused(const struct relay *r);
 /* "host:port" of the backend in use, or "" */
 const char *relay_backend_name(const struct relay *r);
-/* Done with it: QUIT when idle, else close (an unfinished DATA is then not delivered). */
+/* Done with it (also from inside the callback): QUIT when idle, else close (an unfinished DATA is then not delivered). */
 void relay_free(struct relay *r);
 
 #endif

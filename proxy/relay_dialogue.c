@@ -37,6 +37,8 @@ void relay_capability(struct relay *r, const char *line, size_t len)
 		r->ext_size = true;
 	} else if (kwlen == 8 && strncasecmp(kw, "8BITMIME", 8) == 0) {
 		r->ext_8bitmime = true;
+	} else if (kwlen == 10 && strncasecmp(kw, "PIPELINING", 10) == 0) {
+		r->pipelining = true;
 	}
 	esmtp_caps_line(&r->caps, line, len);
 }
@@ -56,7 +58,7 @@ static void relay_send_mail(struct relay *r)
 		relay_fail(r, "does not offer SMTPUTF8 (any more): not used for this message");
 		return;
 	}
-	if ((r->mp.ret != AG_RET_NONE || r->mp.envid[0] != '\0') && !r->caps.dsn) {
+	if ((r->mp.ret != AG_RET_NONE || r->mp.envid[0] != '\0' || r->qdsn) && !r->caps.dsn) {
 		r->ext_refused = true;
 		relay_fail(r, "does not offer DSN (any more): not used for this message");
 		return;
@@ -67,6 +69,8 @@ static void relay_send_mail(struct relay *r)
 		return;
 	}
 	relay_send(r, RS_MAIL, "%s%s", r->mail_from, params);
+	/* RFC 2920 3.1: the RCPTs already here go in the same write. */
+	relay_q_pump(r);
 }
 
 static int relay_build_xclient(struct relay *r)
@@ -153,17 +157,23 @@ void relay_reply_done(struct relay *r, int code)
 			break;
 		}
 		/* XCLIENT_README: the session starts over; EHLO again. */
-		r->ext_size = r->ext_8bitmime = r->ext_xclient = false;
+		r->ext_size = r->ext_8bitmime = r->ext_xclient = r->pipelining = false;
 		memset(&r->caps, 0, sizeof(r->caps));
 		relay_send(r, RS_EHLO2, "EHLO %s", r->cfg->hostname);
 		break;
 	case RS_MAIL:
-		r->state = RS_READY;
+		r->state = r->qsent > 0 ? RS_RCPT : RS_READY;
 		relay_complete(r, RELAY_STEP_MAIL, code, r->reply);
+		if (r->qsent > 0)
+			relay_arm(r, r->cfg->timeout_backend);
+		/* A refused MAIL ends the transaction: the session answers its RCPTs. */
+		if (code / 100 == 2) {
+			relay_q_settle(r);
+			relay_q_pump(r);
+		}
 		break;
 	case RS_RCPT:
-		r->state = RS_READY;
-		relay_complete(r, RELAY_STEP_RCPT, code, r->reply);
+		relay_q_reply(r, code);
 		break;
 	case RS_DATA:
 		r->state = code == 354 ? RS_STREAM : RS_READY;

@@ -11,9 +11,24 @@
 #include "relay.h"
 #include "xclient.h"
 
+struct evbuffer;
+
 #define RELAY_HIGH_WATER (1024 * 1024)
 #define RELAY_MAX_PENDING_LINE 65536 /* a backend line without CRLF beyond this is an error */
 #define RELAY_QUIT_TIMEOUT 10
+
+/* An entry of the RCPT queue (relay_queue.c). */
+enum relay_qstate {
+	RQ_WAITING, /* its line is in qlines, not yet at the backend */
+	RQ_SENT,    /* its line is at the backend: a reply will come */
+	RQ_OURS,    /* never sent: 451 from us in its turn */
+	RQ_HELD,    /* the session's own reply (in held), delivered in its turn */
+};
+
+struct relay_qent {
+	unsigned short len; /* of its line in qlines (WAITING, SENT) or its text in held (HELD) */
+	unsigned char st;   /* enum relay_qstate */
+};
 
 enum relay_state {
 	RS_IDLE = 0,
@@ -23,8 +38,8 @@ enum relay_state {
 	RS_XCLIENT,
 	RS_EHLO2, /* EHLO again after XCLIENT's 220 */
 	RS_MAIL,
-	RS_READY, /* between commands of the transaction */
-	RS_RCPT,
+	RS_READY, /* MAIL accepted, nothing at the backend */
+	RS_RCPT,  /* MAIL accepted, RCPTs at the backend (qsent of them) */
 	RS_DATA,
 	RS_STREAM,
 	RS_END,
@@ -48,6 +63,7 @@ struct relay {
 	char backend_name[AG_MAX_HOST + 16];
 
 	bool ext_xclient, ext_size, ext_8bitmime;
+	bool pipelining; /* the EHLO reply being read offers PIPELINING (RFC 2920) */
 	struct ag_esmtp_caps caps;  /* of the EHLO reply being read */
 	bool probe;		    /* only learn the EHLO (backend_caps.c), then QUIT */
 	struct ag_config *cfg_held; /* a probe's own reference: it outlives reloads */
@@ -65,10 +81,31 @@ struct relay {
 
 	bool drain_wanted;
 	bool detached; /* the session is gone; we only QUIT */
-	/* the result waiting in done_ev */
-	enum relay_step done_step;
-	int done_code;
-	char done_reply[RELAY_MAX_REPLY];
+
+	/*
+	 * The RCPTs of the transaction that have no result yet, in the client's
+	 * order (relay_queue.c). The first qsent of the entries with a line are
+	 * at the backend; their lines stay in qlines until answered, so a
+	 * failover before MAIL is accepted sends them again.
+	 */
+	struct relay_qent q[RELAY_MAX_PIPELINE];
+	size_t qn;
+	size_t qsent;
+	size_t qsent_bytes;
+	bool qdsn; /* some queued RCPT has DSN parameters: the backend must offer DSN */
+	struct evbuffer *qlines;
+	struct evbuffer *held; /* texts of RQ_HELD entries, in order */
+
+	/* results for the session, in order: struct relay_result + reply text each */
+	struct evbuffer *results;
+	bool delivering; /* relay_done_cb is calling the session */
+	bool free_wanted; /* relay_free was called meanwhile: done once the call returns */
+};
+
+struct relay_result {
+	enum relay_step step;
+	int code;
+	size_t len;
 };
 
 void relay_destroy(struct relay *r);
@@ -83,6 +120,20 @@ void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
 /* This backend is no use: the next one while nothing was accepted, else 451. */
 void relay_fail(struct relay *r, const char *why);
 void relay_connect_next(struct relay *r);
+
+/* relay_queue.c: the RCPTs of one transaction, pipelined when the backend offers it */
+void relay_q_add(struct relay *r, const char *line, size_t len, bool dsn);
+void relay_q_hold(struct relay *r, const char *reply);
+/* Send what may go now: everything with PIPELINING, else the next one once nothing is out. */
+void relay_q_pump(struct relay *r);
+/* A reply to the oldest RCPT at the backend is in r->reply. */
+void relay_q_reply(struct relay *r, int code);
+/* Answer, in their turn, the entries at the head that need no backend reply. */
+void relay_q_settle(struct relay *r);
+/* Before MAIL was accepted: nothing is at this backend any more (failover). */
+void relay_q_unsend(struct relay *r);
+/* The backend is lost after MAIL was accepted: 451 for every entry, in order. */
+void relay_q_fail(struct relay *r);
 
 /* relay_dialogue.c */
 void relay_capability(struct relay *r, const char *line, size_t len);

@@ -246,10 +246,11 @@ void session_txn_reset(struct proxy_session *s)
 {
 	struct session_txn *t = &s->txn;
 
-	for (size_t i = 0; i < t->nrcpts; i++)
+	for (size_t i = 0; i < t->nrcpts + t->npending; i++)
 		free(t->rcpts[i]);
 	free(t->rcpts);
 	free(t->filter);
+	free(t->batch);
 	memset(t, 0, sizeof(*t));
 	s->flags &= ~SF_MAIL;
 	if (s->relay != NULL) {

@@ -61,13 +61,16 @@ enum session_wait {
 /* The open MAIL transaction. */
 struct session_txn {
 	char mail_from[AG_MAX_PATH + 1];
-	char **rcpts;     /* accepted recipients, for the audit record */
+	char **rcpts;     /* accepted recipients (audit record), then npending awaiting the backend */
 	size_t nrcpts;
+	size_t npending;  /* RCPTs at the relay without a result: rcpts[nrcpts..] */
+	unsigned inflight; /* MAIL, RCPTs and held replies at the relay without a result */
+	char *batch;      /* replies to a pipelined group kept for one TLS record with DATA's */
+	size_t batch_len;
 	uint64_t size;    /* message octets seen */
 	enum ag_reply_id data_error; /* first error during DATA (reply at "."), or NONE */
 	bool tagged;      /* sender_login=warn mismatch */
 	struct ag_decision decision; /* from policy_decide_mail, for the warning header */
-	char pending_rcpt[AG_MAX_PATH + 1]; /* RCPT waiting for the backend's reply */
 	struct msgfilter *filter;
 	bool prev_crlf;   /* the last DATA line ended in CRLF: a "." may end the message */
 	bool smtputf8;    /* MAIL had SMTPUTF8 (RFC 6531): UTF-8 addresses in this transaction */
@@ -195,6 +198,11 @@ const char *session_name_xclient(const struct proxy_session *s);
 /* session_data.c: MAIL/RCPT/DATA through the relay */
 void session_mail(struct proxy_session *s, const char *args, size_t len);
 void session_rcpt(struct proxy_session *s, const char *args, size_t len);
+/* The replies kept for one TLS record with DATA's go out now. */
+void session_batch_flush(struct proxy_session *s);
+/* A reply to a RCPT: held behind what is outstanding at the relay, so never out of order. */
+void session_reply_ordered(struct proxy_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void session_data(struct proxy_session *s);
 void session_data_line(struct proxy_session *s, const char *line, size_t len, bool crlf);
 void session_data_overlong(struct proxy_session *s, bool crlf);

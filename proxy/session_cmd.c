@@ -193,15 +193,16 @@ static void proceed_mail(struct proxy_session *s, const struct smtp_command *c)
 static int check_rcpt(struct proxy_session *s, const struct smtp_command *c)
 {
 	if (!(s->flags & SF_MAIL)) {
-		session_reply(s, "503 5.5.1 Error: need MAIL command");
+		session_reply_ordered(s, "503 5.5.1 Error: need MAIL command");
 		return -1;
 	}
 	if (smtp_args_after(c->args, c->args_len, "TO:", &(size_t){ 0 }) == NULL) {
-		session_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		session_reply_ordered(s, "501 5.5.4 Syntax: RCPT TO:<address>");
 		return -1;
 	}
-	if (s->txn.nrcpts >= SESSION_MAX_RCPTS) {
-		session_reply(s, "452 4.5.3 Error: too many recipients");
+	/* Those still at the backend count: they may all be accepted. */
+	if (s->txn.nrcpts + s->txn.npending >= SESSION_MAX_RCPTS) {
+		session_reply_ordered(s, "452 4.5.3 Error: too many recipients");
 		return -1;
 	}
 	return 0;

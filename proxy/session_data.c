@@ -1,12 +1,14 @@
 /* session_data.c: MAIL, RCPT and DATA: policy checks here, the transaction through the relay. */
 #include "session.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 
@@ -18,6 +20,39 @@
 #include "policy/escape.h"
 #include "relay.h"
 
+/*
+ * A reply of ours to a RCPT: while MAIL or earlier RCPTs are still at the
+ * backend it waits in the relay's queue for their results, so the client's
+ * replies keep the order of its commands (RFC 2920 3.1).
+ */
+void session_reply_ordered(struct proxy_session *s, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (s->relay == NULL || s->txn.inflight == 0) {
+		session_reply(s, "%s", buf);
+		return;
+	}
+	s->txn.inflight++;
+	relay_hold_reply(s->relay, buf);
+}
+
+static void session_reply_id_ordered(struct proxy_session *s, enum ag_reply_id id)
+{
+	char buf[512];
+
+	if (reply_format(s->cfg, id, buf, sizeof(buf)) < 0)
+		snprintf(buf, sizeof(buf), "%d %s", reply_get(id)->code, reply_get(id)->enhanced);
+	session_reply_ordered(s, "%s", buf);
+}
+
 /* A refused MAIL/RCPT parameter: 555 when not offered (RFC 5321 4.1.1.11), 501 when malformed. */
 static void params_refuse(struct proxy_session *s, enum ag_param_result res, const char *why,
 			  const char *bad)
@@ -28,9 +63,9 @@ static void params_refuse(struct proxy_session *s, enum ag_param_result res, con
 	/* Client bytes in a reply: escaped and bounded, as in the log. */
 	log_escape(bad, n > 64 ? 64 : n, esc, sizeof(esc));
 	if (res == AG_PARAM_UNSUPPORTED)
-		session_reply(s, "555 5.5.4 Unsupported option: %s", esc);
+		session_reply_ordered(s, "555 5.5.4 Unsupported option: %s", esc);
 	else
-		session_reply(s, "501 5.5.4 Bad parameter: %s (%s)", esc, why);
+		session_reply_ordered(s, "501 5.5.4 Bad parameter: %s (%s)", esc, why);
 }
 
 /* What this session's EHLO offered (backend_caps.c), asked anew: derived, not stored. */
@@ -80,6 +115,46 @@ static const char *reply_last_line(const char *reply)
 }
 
 static void session_relay_cb(void *arg, enum relay_step step, int code, const char *reply);
+
+/*
+ * Replies to MAIL and the RCPTs pipelined with it wait here, in order, for
+ * the reply to the DATA that ends the group, so that the client gets them
+ * all in one TLS record and one write, as from Postfix itself (RFC 2920 3.2).
+ */
+static void session_batch_reply(struct proxy_session *s, const char *reply)
+{
+	size_t n = strnlen(reply, 1021); /* what session_reply would send of it */
+	char *b = realloc(s->txn.batch, s->txn.batch_len + n + 2);
+
+	if (b == NULL) {
+		session_batch_flush(s);
+		session_reply(s, "%s", reply);
+		return;
+	}
+	memcpy(b + s->txn.batch_len, reply, n);
+	memcpy(b + s->txn.batch_len + n, "\r\n", 2);
+	s->txn.batch = b;
+	s->txn.batch_len += n + 2;
+}
+
+void session_batch_flush(struct proxy_session *s)
+{
+	if (s->txn.batch_len == 0)
+		return;
+	bufferevent_write(s->bev, s->txn.batch, s->txn.batch_len);
+	s->txn.batch_len = 0;
+}
+
+/* Is the next command a DATA that will go to the backend (check_data will let it)? */
+static bool session_data_follows(struct proxy_session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	char head[6];
+
+	return s->state == SS_COMMAND && (s->flags & SF_MAIL) && s->txn.nrcpts > 0 &&
+	       s->relay != NULL && evbuffer_copyout(in, head, sizeof(head)) == sizeof(head) &&
+	       strncasecmp(head, "DATA\r\n", sizeof(head)) == 0;
+}
 
 void session_mail(struct proxy_session *s, const char *args, size_t len)
 {
@@ -159,7 +234,8 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 		session_txn_reset(s);
 		return;
 	}
-	session_pause(s, SW_BACKEND);
+	/* Not paused: RCPTs pipelined behind MAIL join it (session_process waits for others). */
+	s->txn.inflight = 1;
 	relay_mail(s->relay, addr.addr, &mp);
 }
 
@@ -170,11 +246,12 @@ void session_rcpt(struct proxy_session *s, const char *args, size_t len)
 	struct ag_esmtp_allow allow;
 	enum ag_param_result res;
 	const char *why = NULL, *bad = NULL;
+	char **v, *to;
 
 	session_allow(s, &allow, NULL);
 	if (address_parse_path(args, len, s->txn.smtputf8 ? AG_ADDR_UTF8 : 0, &addr, &why) < 0) {
-		session_reply_id(s, why == address_why_utf8 ? AG_REPLY_SMTPUTF8_REQUIRED
-							    : AG_REPLY_BAD_RCPT_ADDRESS);
+		session_reply_id_ordered(s, why == address_why_utf8 ? AG_REPLY_SMTPUTF8_REQUIRED
+								    : AG_REPLY_BAD_RCPT_ADDRESS);
 		return;
 	}
 	res = esmtp_parse_rcpt_params(args + addr.params_off, &allow, &rp, &why, &bad);
@@ -186,8 +263,17 @@ void session_rcpt(struct proxy_session *s, const char *args, size_t len)
 		session_reply_id(s, AG_REPLY_NO_BACKEND);
 		return;
 	}
-	snprintf(s->txn.pending_rcpt, sizeof(s->txn.pending_rcpt), "%s", addr.addr);
-	session_pause(s, SW_BACKEND);
+	v = realloc(s->txn.rcpts, (s->txn.nrcpts + s->txn.npending + 1) * sizeof(*v));
+	if (v != NULL)
+		s->txn.rcpts = v;
+	to = v != NULL ? strdup(addr.addr) : NULL;
+	if (to == NULL) {
+		session_reply_ordered(s, "452 4.3.0 Error: out of memory");
+		return;
+	}
+	/* Its result comes through session_relay_cb, in order, with the others'. */
+	s->txn.rcpts[s->txn.nrcpts + s->txn.npending++] = to;
+	s->txn.inflight++;
 	relay_rcpt(s->relay, addr.addr, &rp);
 }
 
@@ -374,7 +460,8 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 
 	switch (step) {
 	case RELAY_STEP_MAIL:
-		session_reply(s, "%s", reply);
+		s->txn.inflight--;
+		session_batch_reply(s, reply);
 		if (!ok) {
 			bool none = s->relay == NULL || relay_backend_name(s->relay)[0] == '\0';
 			const char *why = none ? "no backend reachable" : "backend refused sender";
@@ -383,29 +470,43 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 				why = "no backend takes XCLIENT LOGIN and ADDR";
 			data_audit(s, code >= 500 ? "reject" : "tempfail", action_for_code(code), why,
 				   reply_last_line(reply));
+			/*
+			 * The RCPTs pipelined behind it: a temporary failure (no backend,
+			 * one lost) is theirs too, so no client bounces a recipient for
+			 * it; after a permanent one, what check_rcpt says without MAIL.
+			 */
+			while (s->txn.inflight > 0) {
+				s->txn.inflight--;
+				session_batch_reply(s, code / 100 == 4
+							       ? reply
+							       : "503 5.5.1 Error: need MAIL command");
+			}
+			session_batch_flush(s);
 			session_txn_reset(s);
 		}
 		break;
-	case RELAY_STEP_RCPT:
-		if (ok) {
-			char **v = realloc(s->txn.rcpts, (s->txn.nrcpts + 1) * sizeof(*v));
-			char *r = strdup(s->txn.pending_rcpt);
+	case RELAY_STEP_RCPT: {
+		char **pending = s->txn.rcpts + s->txn.nrcpts;
 
-			if (v == NULL || r == NULL) {
-				free(r);
-				if (v != NULL)
-					s->txn.rcpts = v;
-				/* The backend took it, but we could not account for it. */
-				session_reply(s, "452 4.3.0 Error: out of memory");
-				session_txn_reset(s);
-				break;
-			}
-			s->txn.rcpts = v;
-			s->txn.rcpts[s->txn.nrcpts++] = r;
+		s->txn.inflight--;
+		if (s->txn.npending == 0)
+			break; /* not ours: never */
+		s->txn.npending--;
+		if (ok) {
+			s->txn.nrcpts++;
+		} else {
+			free(pending[0]);
+			memmove(pending, pending + 1, s->txn.npending * sizeof(*pending));
 		}
-		session_reply(s, "%s", reply);
+		session_batch_reply(s, reply);
+		break;
+	}
+	case RELAY_STEP_HELD:
+		s->txn.inflight--;
+		session_batch_reply(s, reply);
 		break;
 	case RELAY_STEP_DATA:
+		session_batch_flush(s);
 		if (code == 354) {
 			data_start(s, reply);
 			break;
@@ -434,5 +535,11 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 			data_fail(s, AG_REPLY_NO_BACKEND);
 		break;
 	}
+	/* More results of this batch follow at once; the client's next line waits for them. */
+	if (s->txn.inflight > 0)
+		return;
+	/* Anything but a DATA that goes on: its reply must not overtake the group's. */
+	if (!session_data_follows(s))
+		session_batch_flush(s);
 	session_resume(s);
 }

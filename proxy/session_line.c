@@ -6,12 +6,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
 #include "policy/config.h"
 #include "log.h"
+#include "relay.h"
 
 static size_t session_line_limit(struct proxy_session *s, struct evbuffer *in)
 {
@@ -138,6 +140,19 @@ static bool session_byte_is_cr(struct evbuffer *in, size_t pos)
 	       evbuffer_copyout_from(in, &p, &c, 1) == 1 && c == '\r';
 }
 
+/*
+ * While MAIL or RCPTs are at the backend, only a further RCPT may join them
+ * (RFC 2920 3.1: they are sent on in one batch); any other command, or a
+ * line too long, waits for their results so its reply cannot overtake theirs.
+ */
+static bool session_line_must_wait(struct proxy_session *s, const char *line, size_t len)
+{
+	if (s->state != SS_COMMAND || s->txn.inflight == 0)
+		return false;
+	return line == NULL || len < 5 || strncasecmp(line, "RCPT ", 5) != 0 ||
+	       s->txn.inflight >= RELAY_MAX_PIPELINE;
+}
+
 /* Handle complete lines one at a time, in order, until we must wait. */
 void session_process(struct proxy_session *s)
 {
@@ -178,6 +193,10 @@ void session_process(struct proxy_session *s)
 		case SMTP_LINE_NEED_MORE:
 			goto out;
 		case SMTP_LINE_TOO_LONG:
+			if (session_line_must_wait(s, NULL, 0)) {
+				session_pause(s, SW_BACKEND);
+				goto out;
+			}
 			if (linelen == 0) {
 				/* RFC 5321 4.5.3.1: reply, do not truncate; skip to the LF. */
 				s->discard_cr = data[peek - 1] == '\r';
@@ -190,6 +209,10 @@ void session_process(struct proxy_session *s)
 			session_line_too_long(s, crlf);
 			break;
 		case SMTP_LINE_OK:
+			if (session_line_must_wait(s, data, textlen)) {
+				session_pause(s, SW_BACKEND);
+				goto out;
+			}
 			if (session_line_room(s, limit) < 0) {
 				log_msg(LOG_ERR, s->id, "out of memory");
 				session_reply(s, "421 4.3.0 %s Error: out of memory", s->cfg->hostname);
@@ -216,7 +239,7 @@ out:
 		session_close(s);
 		return;
 	}
-	if ((s->flags & SF_EOF) && s->wait == SW_NONE) {
+	if ((s->flags & SF_EOF) && s->wait == SW_NONE && s->txn.inflight == 0) {
 		session_close(s);
 		return;
 	}

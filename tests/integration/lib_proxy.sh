@@ -17,6 +17,10 @@
 #	ag_haproxy_start CFG      check CFG, start haproxy -db on it (AG_HAPROXY_PID, log next
 #	                          to CFG), wait for every 127.0.0.1 bind in it
 #	ag_is WANT GOT            for ag_check: equal, or a diagnostic saying what came
+#	ag_pipe_batch FROM RCPT.. one session on $AG_SMTPS as $AG_USER with MAIL, the RCPTs and
+#	                          DATA in one TLS write (pipeclient.py); its transcript
+#	ag_pipe_codes OUT CODES   for ag_check: the reply codes in that transcript, in order,
+#	                          are CODES ("250 250 354 250"), or a diagnostic with it
 
 # agc_build WORK: gcc + libssl are what the proxy is built with anyway.
 agc_build() {
@@ -97,5 +101,19 @@ ag_haproxy_start() {
 ag_is() {
 	[ "$1" = "$2" ] && return 0
 	diag "expected $1, got '${2:-nothing}'"
+	return 1
+}
+
+ag_pipe_batch() {
+	timeout 60 python3 "$AG_SRCDIR/tests/integration/pipeclient.py" "$AG_SMTPS" "$AG_USER" \
+		"$AG_PASS" "$@" 2>&1 || true
+}
+
+ag_pipe_codes() {
+	local got
+	got=$(sed -n 's/^\(reply [0-9]*\|end\): \([0-9]\{3\}\).*/\2/p' <<<"$1" | tr '\n' ' ')
+	[ "$got" = "$2 " ] && return 0
+	diag "reply codes were: $got(wanted $2)"
+	while IFS= read -r l; do diag "  $l"; done <<<"$1"
 	return 1
 }
