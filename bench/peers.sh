@@ -15,14 +15,20 @@ bench_track() { BENCH_PIDS+=("$1:$2"); }
 
 # bench_free_port: a port below the ephemeral range (ip_local_port_range starts at 32768),
 # since thousands of client connections would otherwise collide with a listener's bind,
-# and that no socket at all uses now (bounded tries).
+# that no socket at all uses now, and that this run has not handed out before (bounded
+# tries). A port given out but not yet bound (a configuration written ahead of its peer's
+# start) looks free to ss: without the list, a full run of some 60 ports picked the same
+# one twice now and then ("Address already in use" at the RSA peers' start).
+BENCH_PORTS_GIVEN=$(mktemp /tmp/ag-bench-ports-XXXXXX)
 bench_free_port() {
 	local p lo
 	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
 	[ "$lo" -gt 21000 ] || lo=32768
 	for _ in $(seq 1 200); do
 		p=$((20000 + RANDOM % (lo - 20000)))
+		grep -qx "$p" "$BENCH_PORTS_GIVEN" && continue
 		if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ]; then
+			echo "$p" >>"$BENCH_PORTS_GIVEN"
 			echo "$p"
 			return 0
 		fi
