@@ -27,7 +27,7 @@ bench_cg_split() {
 				if (fn == "SSL_do_handshake" && n + 0 > h) h = n + 0
 				if (fn ~ /^[xf]?crypt(_r|_rn|_ra)?$/ && n + 0 > c) c = n + 0
 			}
-			END { printf "%d %d\n", h, c }') || x="0 0"
+			END { printf "%.0f %.0f\n", h, c }') || x="0 0"
 		h=$((h + ${x% *}))
 		c=$((c + ${x#* }))
 	done
@@ -130,7 +130,7 @@ bench_profile() {
 	awk -v a="$(cat "$dir/ag$n1/cg/ir")" -v b="$(cat "$dir/ag$n2/cg/ir")" -v n1="$n1" \
 		-v n2="$n2" 'BEGIN {
 		if (a == "nan" || b == "nan" || a == "" || b == "") { print "per_message nan"; exit }
-		printf "ir_%d_msgs %d\nir_%d_msgs %d\nper_message %.0f\n", n1, a, n2, b, (b - a) / (n2 - n1) }' |
+		printf "ir_%d_msgs %.0f\nir_%d_msgs %.0f\nper_message %.0f\n", n1, a, n2, b, (b - a) / (n2 - n1) }' |
 		tee "$BENCH_RES/callgrind.txt"
 	{
 		bench_profile_per_msg "$n1" "$dir/ag$n1/cg/split" "$n2" "$dir/ag$n2/cg/split" authgate
@@ -160,6 +160,6 @@ bench_profile_figures() {
 			x[1], x[2], x[3], y[1], y[2], y[3]
 		if (x[1] == "nan" || y[4] == "nan" || x[1] + x[2] <= 0) {
 			print "ceiling proxy_vs_nginx_equal_auth = n/a (a callgrind run failed)"; exit }
-		printf "ceiling proxy_vs_nginx_equal_auth = %.2f (handshake + crypt floor: nginx %d / authgate %d instructions a message)\n",
+		printf "ceiling proxy_vs_nginx_equal_auth = %.2f (handshake + crypt floor: nginx %.0f / authgate %.0f instructions a message)\n",
 			y[4] / (x[1] + x[2]), y[4], x[1] + x[2] }'
 }
