@@ -22,6 +22,7 @@
 #include "log.h"
 #include "privsep.h"
 #include "rdns.h"
+#include "relay.h"
 #include "server.h"
 #include "session.h"
 #include "sharedstate.h"
@@ -486,6 +487,7 @@ out:
 	/* privsep's events live on this base: free them first (valgrind found the order). */
 	privsep_stop(srv->ps);
 	srv->ps = NULL;
+	relay_free_detached(); /* their bufferevents live on this base too */
 	event_base_free(srv->base);
 	backend_caps_free(srv->backend_caps);
 	srv->backend_caps = NULL;

@@ -39,8 +39,23 @@
 #include "smtp_parse.h"
 #include "xclient.h"
 
+/*
+ * Relays whose session is gone and which only wait for the backend's reply to
+ * QUIT (at most RELAY_QUIT_TIMEOUT): no session holds them, so this list does,
+ * and a proxy that stops inside that wait frees them (else they leak at exit).
+ */
+static struct relay *relay_detached;
+
 void relay_destroy(struct relay *r)
 {
+	if (r->detached) {
+		if (r->detached_prev != NULL)
+			r->detached_prev->detached_next = r->detached_next;
+		else if (relay_detached == r)
+			relay_detached = r->detached_next;
+		if (r->detached_next != NULL)
+			r->detached_next->detached_prev = r->detached_prev;
+	}
 	if (r->bev)
 		bufferevent_free(r->bev);
 	if (r->timer)
@@ -468,10 +483,20 @@ void relay_free(struct relay *r)
 		 * on nothing of the session (cfg, client strings) may be used.
 		 */
 		r->detached = true;
+		r->detached_next = relay_detached;
+		if (relay_detached != NULL)
+			relay_detached->detached_prev = r;
+		relay_detached = r;
 		relay_send(r, RS_QUIT, "QUIT");
 		evtimer_del(r->timer);
 		relay_arm(r, RELAY_QUIT_TIMEOUT);
 		return;
 	}
 	relay_destroy(r);
+}
+
+void relay_free_detached(void)
+{
+	while (relay_detached != NULL)
+		relay_destroy(relay_detached);
 }

@@ -74,5 +74,7 @@ bool relay_xclient_refused(const struct relay *r);
 const char *relay_backend_name(const struct relay *r);
 /* Done with it (also from inside the callback): QUIT when idle, else close (an unfinished DATA is then not delivered). */
 void relay_free(struct relay *r);
+/* At exit: free the relays still waiting for a backend's reply to QUIT. */
+void relay_free_detached(void);
 
 #endif

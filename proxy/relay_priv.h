@@ -81,6 +81,7 @@ struct relay {
 
 	bool drain_wanted;
 	bool detached; /* the session is gone; we only QUIT */
+	struct relay *detached_prev, *detached_next; /* relay_detached: owned by none */
 
 	/*
 	 * The RCPTs of the transaction that have no result yet, in the client's
