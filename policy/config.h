@@ -88,6 +88,8 @@ struct ag_config {
 	unsigned timeout_data;       /* seconds, 4.5.3.2.6 DATA termination: 600 */
 	unsigned timeout_connect;    /* seconds, backend connect */
 	unsigned timeout_backend;    /* seconds, backend replies */
+	unsigned backend_idle_timeout; /* seconds a session keeps its backend connection idle, 0 = never */
+	unsigned backend_reuse_limit;  /* transactions per backend connection */
 	unsigned shutdown_grace;     /* seconds SIGTERM waits for transactions */
 	char *resolver;              /* "system" (resolv.conf) or "IP:port": every DNS lookup */
 	bool client_name_lookup;     /* the client's name by forward-confirmed reverse DNS */

@@ -133,6 +133,11 @@ const struct config_key config_keys[] = {
 	     "seconds to connect to a backend"),
 	UINT("proxy", "timeout_backend", timeout_backend, "300", 1, 86400,
 	     "seconds to wait for a backend reply"),
+	UINT("proxy", "backend_idle_timeout", backend_idle_timeout, "30", 0, 3600,
+	     "seconds a session keeps its backend connection idle for its next MAIL; "
+	     "0 = one connection per transaction"),
+	UINT("proxy", "backend_reuse_limit", backend_reuse_limit, "100", 1, 100000,
+	     "transactions one backend connection carries at most"),
 	UINT("proxy", "shutdown_grace", shutdown_grace, "30", 0, 3600,
 	     "seconds SIGTERM waits for open transactions"),
 	STR("proxy", "resolver", resolver, "system", 0, config_check_resolver,

@@ -66,7 +66,7 @@ struct config_parse {
 };
 
 /* Entries in config_keys[]; config_keys.c checks it at compile time. */
-#define CONFIG_NKEYS 52
+#define CONFIG_NKEYS 54
 
 /* config_keys.c: the table every key is read, defaulted, freed and dumped by. */
 extern const struct config_key config_keys[CONFIG_NKEYS];

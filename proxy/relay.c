@@ -1,16 +1,20 @@
 /*
  * relay.c: the backend side: one SMTP client connection to the first backend that answers.
  *
- * One backend connection per client transaction: opened at MAIL FROM, QUIT
- * after the reply to the final "." (or at RSET). The RCPTs the client
- * pipelined go with MAIL in one write when the backend offers PIPELINING
- * (relay_queue.c); their replies go back to the session together. XCLIENT
- * identity belongs to a connection, and a fresh connection per transaction
- * keeps one client's transactions from ever sharing state; the cost is a
- * loopback connect per message. Failover to the next backend happens only
- * before the backend has accepted anything (connect, greeting, EHLO, XCLIENT,
- * no reply to MAIL); a backend lost later gives the client 451 4.4.1 and
- * nothing is delivered because the final "." was never sent.
+ * A backend connection belongs to one client session: opened at its first
+ * MAIL FROM (greeting, EHLO, XCLIENT, EHLO). After a transaction that ended
+ * well the session keeps it idle (relay_keep.c, backend_idle_timeout) and its
+ * next MAIL goes on it straight away while everything that went into XCLIENT
+ * is unchanged, as Postfix's smtp client caches connections; it is never
+ * shared with another session, whose XCLIENT LOGIN would differ. An aborted
+ * transaction (RSET, a failed DATA, a refused MAIL) QUITs or closes it. The
+ * RCPTs the client pipelined go with MAIL in one write when the backend offers
+ * PIPELINING (relay_queue.c); their replies go back to the session together.
+ * Failover to the next backend happens only before the backend has accepted
+ * anything (connect, greeting, EHLO, XCLIENT, no reply to MAIL; a kept
+ * connection lost there is replaced once, from the first backend); a backend
+ * lost later gives the client 451 4.4.1 and nothing is delivered because the
+ * final "." was never sent.
  */
 #include "relay.h"
 #include "relay_priv.h"
@@ -166,7 +170,8 @@ void relay_fail(struct relay *r, const char *why)
 	char esc[1024];
 
 	/* why may quote the backend's reply, which may echo client bytes. */
-	log_msg(LOG_WARNING, r->cl.session_id, "backend %s: %s", r->backend_name,
+	log_msg(r->reused && relay_before_mail_accepted(r) ? LOG_INFO : LOG_WARNING,
+		r->cl.session_id, "backend %s: %s", r->backend_name,
 		escape_log_str(why, esc, sizeof(esc)));
 	if (r->bev) {
 		bufferevent_free(r->bev);
@@ -175,6 +180,18 @@ void relay_fail(struct relay *r, const char *why)
 	evtimer_del(r->timer);
 	if (r->detached) {
 		relay_destroy(r);
+		return;
+	}
+	if (r->reused && relay_before_mail_accepted(r)) {
+		/* The backend's idle timeout met our MAIL: once more, on a new connection. */
+		log_msg(LOG_INFO, r->cl.session_id,
+			"backend %s: kept connection lost before MAIL was answered: "
+			"MAIL again on a new one",
+			r->backend_name);
+		r->reused = false;
+		relay_q_unsend(r);
+		r->backend = 0;
+		relay_connect_next(r);
 		return;
 	}
 	if (relay_before_mail_accepted(r)) {
@@ -215,6 +232,10 @@ static void relay_readcb(struct bufferevent *bev, void *arg)
 	char *line;
 	size_t n;
 
+	if (r->state == RS_KEPT) {
+		relay_kept_lost(r, "spoke");
+		return;
+	}
 	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) != NULL) {
 		int code;
 		bool last;
@@ -282,7 +303,11 @@ static void relay_eventcb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (r->state == RS_QUIT) {
-		relay_destroy(r);
+		relay_quit_done(r);
+		return;
+	}
+	if (r->state == RS_KEPT) {
+		relay_kept_lost(r, "closed by the backend");
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
@@ -306,7 +331,11 @@ static void relay_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (r->state == RS_QUIT) {
-		relay_destroy(r);
+		relay_quit_done(r);
+		return;
+	}
+	if (r->state == RS_KEPT) {
+		relay_kept_expire(r);
 		return;
 	}
 	relay_fail(r, r->state == RS_CONNECTING ? "connect timeout" : "timeout");
@@ -332,6 +361,8 @@ void relay_connect_next(struct relay *r)
 	snprintf(r->backend_name, sizeof(r->backend_name), strchr(hp->host, ':') ? "[%s]:%u" : "%s:%u",
 		 hp->host, hp->port);
 	r->ext_xclient = r->ext_size = r->ext_8bitmime = r->pipelining = false;
+	r->ntxn = 0;
+	r->unsolicited = false;
 	r->bev = bufferevent_socket_new(r->srv->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (r->bev == NULL) {
 		r->state = RS_CONNECTING;
@@ -359,6 +390,7 @@ struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
 	r->cl = *cl;
 	snprintf(r->sid, sizeof(r->sid), "%s", cl->session_id ? cl->session_id : "-");
 	r->cl.session_id = r->sid;
+	relay_identity_set(r);
 	r->cb = cb;
 	r->arg = arg;
 	r->timer = evtimer_new(srv->base, relay_timeout, r);
@@ -378,6 +410,11 @@ void relay_mail(struct relay *r, const char *from, const struct ag_mail_params *
 {
 	snprintf(r->mail_from, sizeof(r->mail_from), "MAIL FROM:<%s>", from);
 	r->mp = *mp;
+	if (r->reused) {
+		/* A kept connection (relay_reuse): greeting, EHLO and XCLIENT stand. */
+		relay_send_mail(r);
+		return;
+	}
 	r->backend = 0;
 	relay_connect_next(r);
 }
@@ -477,16 +514,19 @@ void relay_free(struct relay *r)
 		return;
 	}
 	event_del(r->done_ev);
-	if (r->state == RS_READY && r->bev != NULL) {
+	if ((r->state == RS_READY || r->state == RS_KEPT || r->state == RS_QUIT) && r->bev != NULL) {
 		/*
 		 * Polite end; the backend discards any open envelope. From here
 		 * on nothing of the session (cfg, client strings) may be used.
+		 * A kept relay whose idle time is up has sent its QUIT already.
 		 */
 		r->detached = true;
 		r->detached_next = relay_detached;
 		if (relay_detached != NULL)
 			relay_detached->detached_prev = r;
 		relay_detached = r;
+		if (r->state == RS_QUIT)
+			return;
 		relay_send(r, RS_QUIT, "QUIT");
 		evtimer_del(r->timer);
 		relay_arm(r, RELAY_QUIT_TIMEOUT);

@@ -72,6 +72,19 @@ void relay_end(struct relay *r);
 bool relay_xclient_refused(const struct relay *r);
 /* "host:port" of the backend in use, or "" */
 const char *relay_backend_name(const struct relay *r);
+/*
+ * After the reply to the final "." (code): keep the connection idle for the
+ * session's next MAIL (backend_idle_timeout, backend_reuse_limit). false: not
+ * kept (reuse off, 421, anything unread or unasked); then relay_free it as ever.
+ */
+bool relay_keep(struct relay *r, int code);
+/*
+ * A kept relay for the session's next MAIL: true if it is still up and was
+ * opened with this cfg and exactly this identity (cl), and its backend offers
+ * what mp asks; relay_mail then sends MAIL on it at once. false: relay_free it.
+ */
+bool relay_reuse(struct relay *r, const struct ag_config *cfg, const struct relay_client *cl,
+		 const struct ag_mail_params *mp);
 /* Done with it (also from inside the callback): QUIT when idle, else close (an unfinished DATA is then not delivered). */
 void relay_free(struct relay *r);
 /* At exit: free the relays still waiting for a backend's reply to QUIT. */

@@ -48,7 +48,7 @@ void relay_capability(struct relay *r, const char *line, size_t len)
  * client's EHLO), then MAIL, unless the transaction needs what this backend
  * does not offer; then it is passed over like one that is down.
  */
-static void relay_send_mail(struct relay *r)
+void relay_send_mail(struct relay *r)
 {
 	char params[256];
 
@@ -162,6 +162,12 @@ void relay_reply_done(struct relay *r, int code)
 		relay_send(r, RS_EHLO2, "EHLO %s", r->cfg->hostname);
 		break;
 	case RS_MAIL:
+		/* A kept connection the backend gave up (421 timeout) as MAIL came. */
+		if (code == 421 && r->reused) {
+			snprintf(what, sizeof(what), "kept connection ended: %s", r->reply);
+			relay_fail(r, what);
+			return;
+		}
 		r->state = r->qsent > 0 ? RS_RCPT : RS_READY;
 		relay_complete(r, RELAY_STEP_MAIL, code, r->reply);
 		if (r->qsent > 0)
@@ -184,9 +190,10 @@ void relay_reply_done(struct relay *r, int code)
 		relay_complete(r, RELAY_STEP_END, code, r->reply);
 		break;
 	case RS_QUIT:
-		relay_destroy(r);
+		relay_quit_done(r);
 		break;
 	default:
+		r->unsolicited = true;
 		/* Unsolicited (e.g. 421 before closing): the close that follows decides. */
 		log_msg(LOG_NOTICE, r->cl.session_id, "backend %s: unexpected reply: %s",
 			r->backend_name, escape_log(r->reply, r->reply_len, what, 256));

@@ -16,6 +16,7 @@ struct evbuffer;
 #define RELAY_HIGH_WATER (1024 * 1024)
 #define RELAY_MAX_PENDING_LINE 65536 /* a backend line without CRLF beyond this is an error */
 #define RELAY_QUIT_TIMEOUT 10
+#define RELAY_IDENTITY_SIZE 1024 /* what went into XCLIENT, one field a line */
 
 /* An entry of the RCPT queue (relay_queue.c). */
 enum relay_qstate {
@@ -45,6 +46,7 @@ enum relay_state {
 	RS_END,
 	RS_QUIT,
 	RS_DEAD,
+	RS_KEPT, /* a transaction ended well; the session keeps us idle for its next MAIL */
 };
 
 struct relay {
@@ -80,6 +82,16 @@ struct relay {
 	size_t reply_len;
 
 	bool drain_wanted;
+	/*
+	 * Reuse within one session (relay_keep.c): the identity the connection
+	 * was opened for, the transactions it carried, and whether this one
+	 * started on a kept connection (lost before MAIL's reply: a new one).
+	 */
+	char identity[RELAY_IDENTITY_SIZE];
+	bool identity_ok; /* false: it did not fit, never reused */
+	unsigned ntxn;
+	bool reused;
+	bool unsolicited; /* the backend said something nobody asked for: not kept */
 	bool detached; /* the session is gone; we only QUIT */
 	struct relay *detached_prev, *detached_next; /* relay_detached: owned by none */
 
@@ -136,7 +148,18 @@ void relay_q_unsend(struct relay *r);
 /* The backend is lost after MAIL was accepted: 451 for every entry, in order. */
 void relay_q_fail(struct relay *r);
 
+/* relay_keep.c */
+void relay_identity_set(struct relay *r);
+/* The kept connection was closed or spoke: free the connection (the session frees us). */
+void relay_kept_lost(struct relay *r, const char *why);
+/* The idle time is up: QUIT; the session still holds us. */
+void relay_kept_expire(struct relay *r);
+/* The reply to QUIT, a close or a timeout after it: done with the connection. */
+void relay_quit_done(struct relay *r);
+
 /* relay_dialogue.c */
+/* The EHLO (or a kept connection) is ready: MAIL, unless the backend lacks what it needs. */
+void relay_send_mail(struct relay *r);
 void relay_capability(struct relay *r, const char *line, size_t len);
 /* A complete reply (all its lines) in r->reply: the next step of the dialogue. */
 void relay_reply_done(struct relay *r, int code);

@@ -277,6 +277,7 @@ void session_free(struct proxy_session *s)
 	rdns_free(s->rdns); /* its callbacks must never find this session again */
 	session_auth_abort(s);
 	session_txn_reset(s);
+	relay_free(s->relay_idle); /* QUIT, as after any transaction */
 	if (s->timer)
 		event_free(s->timer);
 	if (s->close_timer)

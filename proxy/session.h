@@ -122,6 +122,7 @@ struct proxy_session {
 
 	struct session_txn txn;
 	struct relay *relay;
+	struct relay *relay_idle; /* the last transaction's backend connection, for the next MAIL */
 	struct rdns_req *rdns;   /* the client's name, asked at connect (client_name_lookup) */
 	const char *held_mail;   /* SW_CLIENT_NAME: MAIL's arguments, in line (not reused meanwhile) */
 	size_t held_mail_len;

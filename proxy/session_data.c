@@ -228,7 +228,15 @@ void session_mail(struct proxy_session *s, const char *args, size_t len)
 	cl.client_port = s->port;
 	cl.helo = s->helo;
 	cl.name = session_name_xclient(s);
-	s->relay = relay_new(s->srv, s->cfg, &cl, session_relay_cb, s);
+	/* The last transaction's connection if nothing that went into its XCLIENT changed. */
+	s->relay = s->relay_idle;
+	s->relay_idle = NULL;
+	if (s->relay != NULL && !relay_reuse(s->relay, s->cfg, &cl, &mp)) {
+		relay_free(s->relay);
+		s->relay = NULL;
+	}
+	if (s->relay == NULL)
+		s->relay = relay_new(s->srv, s->cfg, &cl, session_relay_cb, s);
 	if (s->relay == NULL) {
 		session_reply_id(s, AG_REPLY_NO_BACKEND);
 		session_txn_reset(s);
@@ -526,6 +534,10 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 			s->relay ? relay_backend_name(s->relay) : "", rep);
 		data_audit(s, "message", action_for_code(code), NULL, reply_last_line(reply));
 		session_reply(s, "%s", reply);
+		if (relay_keep(s->relay, code)) {
+			s->relay_idle = s->relay;
+			s->relay = NULL;
+		}
 		s->state = SS_COMMAND;
 		session_txn_reset(s);
 		break;

@@ -130,7 +130,8 @@ static void test_minimal(void)
 	ok(c->max_connections == 1000 && c->max_connections_per_ip == 20 && c->auth_workers == 4,
 	   "default connection limits and auth_workers");
 	ok(c->timeout_command == 300 && c->timeout_data == 600 && c->timeout_connect == 10 &&
-	       c->timeout_backend == 300 && c->shutdown_grace == 30,
+	       c->timeout_backend == 300 && c->shutdown_grace == 30 &&
+	       c->backend_idle_timeout == 30 && c->backend_reuse_limit == 100,
 	   "default timeouts");
 	ok(c->phase == AG_PHASE_VOLUNTARY && !c->has_mandatory_from, "default phase voluntary");
 	is_int(c->trusted_networks.n, 2, "default trusted_networks: loopback v4 and v6");
@@ -527,7 +528,7 @@ static void test_dump(void)
 		fprintf(fp, "%s\n", dot + 1);
 	}
 	fclose(fp);
-	is_int(nlines, 52, "dump: one line per key");
+	is_int(nlines, 54, "dump: one line per key");
 	c2 = config_load_string(ini, "dump.conf", &err);
 	if (!ok(c2 != NULL, "dump output loads back"))
 		printf("#   %s\n", err.msg);
