@@ -7,10 +7,14 @@ Offers PIPELINING (unless --no-pipelining) and XCLIENT, answers the greeting, EH
 Postfix does. Every transaction (from its MAIL on) takes the next MODE:
   die-at-batch    close the connection once MAIL has come, without a reply
   die-after-mail  answer MAIL with 250, then close before any RCPT reply
+  421-at-mail     answer MAIL with 421 (as Postfix whose idle timeout met it) and close
+  idle-timeout    serve, then, if no command comes within 0.3 s of the reply to the
+                  message, say 421 and close, as Postfix does after smtpd_timeout
   serve           answer MAIL, RCPT, DATA and the message with 250/354 (after
                   the modes run out, too)
 Each read from a client is appended to LOG as "read: " and the bytes (repr),
-so a test sees which commands came together; "closed" when it hung up on one.
+so a test sees which commands came together; "connect" for each connection,
+"closed" when it hung up on one.
 READYFILE is written once the socket listens. Standard library only.
 """
 import socket
@@ -37,13 +41,21 @@ class Backend:
             return self.modes.pop(0) if self.modes else "serve"
 
     def serve(self, conn):
+        self.note("connect")
         conn.sendall(b"220 fake.authgate.test ESMTP\r\n")
-        buf, mode, in_data = b"", None, False
+        buf, mode, in_data, idle = b"", None, False, False
         while True:
-            chunk = conn.recv(65536)
+            conn.settimeout(0.3 if idle else None)
+            try:
+                chunk = conn.recv(65536)
+            except socket.timeout:
+                conn.sendall(b"421 4.4.2 fake.authgate.test Error: timeout exceeded\r\n")
+                self.note("closed idle")
+                return
             if not chunk:
                 return
             self.note("read: %r" % chunk)
+            idle = False
             buf += chunk
             replies = b""
             while b"\n" in buf:
@@ -52,6 +64,7 @@ class Backend:
                 if in_data:
                     if line == b".":
                         in_data = False
+                        idle = mode == "idle-timeout"
                         replies += b"250 2.0.0 Ok: queued as FAKE\r\n"
                     continue
                 verb = line[:4].upper()
@@ -62,6 +75,10 @@ class Backend:
                 elif verb == b"MAIL":
                     mode = self.next_mode()
                     if mode == "die-at-batch":
+                        self.note("closed")
+                        return
+                    if mode == "421-at-mail":
+                        conn.sendall(b"421 4.4.2 fake.authgate.test Error: timeout exceeded\r\n")
                         self.note("closed")
                         return
                     replies += b"250 2.1.0 Ok\r\n"
