@@ -20,6 +20,9 @@ trap 'ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
 must "proxy, PAM service and Postfix are up" -- ag_world_start "$work"
 pflog=$(ag_postfix_log "$AG_PF")
+# The proxy's own look at Postfix after its start (EHLO, QUIT) is one connection too: let it pass.
+must "the proxy has learnt what Postfix offers" -- \
+	wait_for 10 grep -q "backend 127\.0\.0\.1:$AG_PFPORT offers" "$AG_PROXY_LOG"
 
 sessions() { timeout 120 python3 "$AG_SRCDIR/tests/integration/sessclient.py" "$AG_SMTPS" "$@" 2>&1; }
 

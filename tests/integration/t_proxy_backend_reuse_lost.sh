@@ -36,7 +36,8 @@ must "the fake backend listens" -- wait_for 10 test -e "$work/fake.ready"
 must "proxy and PAM service are up" -- ag_world_start "$work" "proxy.backends=127.0.0.1:$fport"
 
 sessions() { timeout 120 python3 "$AG_SRCDIR/tests/integration/sessclient.py" "$AG_SMTPS" "$@" 2>&1; }
-connects() { grep -c '^connect$' "$flog" || true; }
+# connects: the proxy's connections so far, by their XCLIENT (its start-up probes send none).
+connects() { grep -c "^read: b'XCLIENT " "$flog" || true; }
 # all_250 N OUT: the session's N messages each got 250, and no reply was a 4xx or 5xx.
 all_250() {
 	[ "$(grep -c ': 250 ' <<<"$2")" = "$1" ] && ! grep -q ': [45][0-9][0-9] ' <<<"$2" && return 0
@@ -64,7 +65,7 @@ ag_check "new HELO name: the XCLIENTs carried the first name, then the new one" 
 	ag_is "HELO=client.example HELO=other.example" \
 	"$(grep -o 'XCLIENT[^\\]*HELO=[^ \\]*' "$flog" | grep -o 'HELO=[^ \\]*' | tr '\n' ' ' | sed 's/ $//')"
 ag_check "new HELO name: the third message went on the new connection" -- \
-	read_after '^connect$' 'Message-ID: <b3@'
+	read_after "^read: b'XCLIENT .*HELO=other" 'Message-ID: <b3@'
 
 # (c) The backend ends the idle connection (421, then close): the next message goes on a new
 # one and the client sees nothing of it.
