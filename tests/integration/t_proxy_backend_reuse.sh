@@ -82,8 +82,8 @@ must "the config says backend_idle_timeout = 0" -- \
 	test "$(sed -n '/^\[proxy\]$/{n;p}' "$AG_CONF")" = "backend_idle_timeout = 0"
 nreload=$(grep -c 'configuration reloaded' "$AG_PROXY_LOG" || true)
 kill -HUP "$AG_PROXY_PID"
-must "the proxy reloaded" -- \
-	wait_for 10 test "$(grep -c 'configuration reloaded' "$AG_PROXY_LOG")" -gt "$nreload"
+reloads_over() { [ "$(grep -c 'configuration reloaded' "$AG_PROXY_LOG")" -gt "$1" ]; }
+must "the proxy reloaded" -- wait_for 10 reloads_over "$nreload"
 before=$(connections)
 out=$(sessions open A "$AG_USER" "$AG_PASS" msg A f1 msg A f2 msg A f3 quit A) || true
 ag_check "no reuse: each message accepted" -- ag_is 3 "$(grep -c ': 250 ' <<<"$out")"
