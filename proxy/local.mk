@@ -24,6 +24,7 @@ proxy_authgate_proxy_SOURCES = \
 	proxy/relay_dialogue.c \
 	proxy/relay_queue.c \
 	proxy/relay_keep.c \
+	proxy/relay_out.c proxy/relay_out.h \
 	proxy/backend_caps.c proxy/backend_caps.h \
 	proxy/smtp_parse.c proxy/smtp_parse.h \
 	proxy/auth.c proxy/auth.h \

@@ -18,6 +18,7 @@
  */
 #include "relay.h"
 #include "relay_priv.h"
+#include "relay_out.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,7 @@ void relay_destroy(struct relay *r)
 		event_free(r->timer);
 	if (r->done_ev)
 		event_free(r->done_ev);
+	relay_out_free(r);
 	if (r->cfg_held)
 		config_unref(r->cfg_held);
 	if (r->qlines)
@@ -154,7 +156,9 @@ void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
 	r->state = next;
 	r->reply_len = 0;
 	r->reply[0] = '\0';
-	bufferevent_write(r->bev, buf, (size_t)n);
+	/* A failure shows as the backend's silence: the timer below, then failover or 451. */
+	if (relay_out(r, buf, (size_t)n) != 0)
+		log_msg(LOG_ERR, r->cl.session_id, "out of memory: a command for the backend is lost");
 	relay_arm(r, r->cfg->timeout_backend);
 }
 
@@ -177,6 +181,7 @@ void relay_fail(struct relay *r, const char *why)
 		bufferevent_free(r->bev);
 		r->bev = NULL;
 	}
+	relay_out_discard(r);
 	evtimer_del(r->timer);
 	if (r->detached) {
 		relay_destroy(r);
@@ -272,18 +277,6 @@ static void relay_readcb(struct bufferevent *bev, void *arg)
 		relay_fail(r, "reply line too long");
 }
 
-static void relay_writecb(struct bufferevent *bev, void *arg)
-{
-	struct relay *r = arg;
-
-	(void)bev;
-	if (r->drain_wanted) {
-		r->drain_wanted = false;
-		evtimer_del(r->timer);
-		relay_complete(r, RELAY_STEP_DRAINED, 0, "");
-	}
-}
-
 static void relay_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct relay *r = arg;
@@ -369,7 +362,7 @@ void relay_connect_next(struct relay *r)
 		relay_fail(r, "out of memory");
 		return;
 	}
-	bufferevent_setcb(r->bev, relay_readcb, relay_writecb, relay_eventcb, r);
+	bufferevent_setcb(r->bev, relay_readcb, relay_out_writecb, relay_eventcb, r);
 	bufferevent_enable(r->bev, EV_READ | EV_WRITE);
 	r->state = RS_CONNECTING;
 	relay_arm(r, r->cfg->timeout_connect);
@@ -399,7 +392,7 @@ struct relay *relay_new(struct proxy_server *srv, const struct ag_config *cfg,
 	r->held = evbuffer_new();
 	r->results = evbuffer_new();
 	if (r->timer == NULL || r->done_ev == NULL || r->qlines == NULL || r->held == NULL ||
-	    r->results == NULL) {
+	    r->results == NULL || relay_out_init(r, srv->base) != 0) {
 		relay_destroy(r);
 		return NULL;
 	}
@@ -468,14 +461,10 @@ void relay_data(struct relay *r)
 
 int relay_write(struct relay *r, const char *data, size_t len)
 {
-	struct evbuffer *out;
-
-	if (r->state != RS_STREAM || r->bev == NULL)
+	if (r->state != RS_STREAM || r->bev == NULL || relay_out(r, data, len) != 0)
 		return -1;
-	out = bufferevent_get_output(r->bev);
-	evbuffer_add(out, data, len);
-	if (evbuffer_get_length(out) > RELAY_HIGH_WATER) {
-		/* The write callback reports once it is down to half. */
+	if (relay_out_pending(r) > RELAY_HIGH_WATER) {
+		/* The write callback (or the flush, if the socket takes all) reports at half. */
 		bufferevent_setwatermark(r->bev, EV_WRITE, RELAY_HIGH_WATER / 2, 0);
 		r->drain_wanted = true;
 		relay_arm(r, r->cfg->timeout_backend);

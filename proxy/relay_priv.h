@@ -58,6 +58,8 @@ struct relay {
 	void *arg;
 
 	struct bufferevent *bev;
+	struct evbuffer *cork;	/* bytes of this turn of the loop for bev's socket (relay_out.c) */
+	struct event *flush_ev; /* writes cork once the turn's callbacks are done */
 	struct event *timer;
 	struct event *done_ev; /* delivers results from the event loop */
 	enum relay_state state;

@@ -5,6 +5,7 @@
  */
 #include "relay.h"
 #include "relay_priv.h"
+#include "relay_out.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -114,8 +115,11 @@ void relay_q_pump(struct relay *r)
 		relay_fail(r, "out of memory");
 		return;
 	}
-	/* One write for the batch: the bufferevent sends it on the next turn of the loop. */
-	bufferevent_write(r->bev, lines + from, to - from);
+	/* One write for the batch, at the end of this turn of the loop (relay_out.c). */
+	if (relay_out(r, lines + from, to - from) != 0) {
+		relay_fail(r, "out of memory");
+		return;
+	}
 	r->qsent_bytes = to;
 	if (r->state != RS_MAIL)
 		r->state = RS_RCPT;
