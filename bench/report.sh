@@ -163,6 +163,8 @@ bench_figures() {
 	why="proxy not built or no messages"
 	a=$(bench_stat "$c-ag-nd" .msgs_per_s) b=$(bench_stat "$c-ngx-nd" .msgs_per_s)
 	echo "ratio proxy_vs_nginx_equal_auth = $(bench_or_na "$(bench_ratio "$a" "$b")" "$why")"
+	a=$(bench_stat "$c-ag-nd-s10" .msgs_per_s) b=$(bench_stat "$c-ngx-nd-s10" .msgs_per_s)
+	echo "ratio proxy_vs_nginx_10_msgs_per_conn = $(bench_or_na "$(bench_ratio "$a" "$b")" "$why")"
 	a=$(bench_num "$(bench_stat "$c-ag-nd" .server_cpu_ms_per_msg)")
 	b=$(bench_num "$(bench_stat "$c-ngx-nd" .server_cpu_ms_per_msg)")
 	echo "cpu_ms_per_msg authgate = $(bench_or_na "$a" "$why") nginx = $(bench_or_na "$b" "no nginx messages")"
