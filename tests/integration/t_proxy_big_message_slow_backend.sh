@@ -13,18 +13,17 @@ set -euo pipefail
 [ "$(id -u)" -eq 0 ] || skip_all "needs root (PAM service in /etc/pam.d)"
 [ -x "$AG_BUILDDIR/proxy/authgate-proxy" ] || skip_all "authgate-proxy not built"
 command -v python3 >/dev/null || skip_all "python3 not installed"
-command -v swaks >/dev/null || skip_all "swaks not installed"
 command -v ss >/dev/null || skip_all "ss (iproute2) not installed"
 
 work=$(mktemp -d /tmp/ag-bigmsg-XXXXXX)
-slow_pid="" swaks_pid=""
+slow_pid="" client_pid=""
 stop_pids() {
 	local p
-	for p in $swaks_pid $slow_pid; do
+	for p in $client_pid $slow_pid; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	swaks_pid="" slow_pid=""
+	client_pid="" slow_pid=""
 }
 trap 'stop_pids; ag_auth_cleanup_all; ag_cleanup_all; rm -rf "$work"' EXIT
 
@@ -48,13 +47,18 @@ size=$(stat -c %s "$work/message")
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$AG_PROXY_PID/status"; }
 rss_before=$(rss)
 
-ag_swaks --port "$AG_SMTPS" --tls-on-connect --auth PLAIN --auth-user "$AG_USER" \
-	--auth-password "$AG_PASS" --data "@$work/message" >"$work/swaks.out" &
-swaks_pid=$!
+# The client sends as fast as the proxy reads (swaks is too slow on a busy machine to fill
+# the buffers in time).
+PIPECLIENT_BODY=$work/message python3 "$AG_SRCDIR/tests/integration/pipeclient.py" "$AG_SMTPS" \
+	"$AG_USER" "$AG_PASS" "$AG_USER@authgate.test" rcpt@example.org >"$work/client.out" 2>&1 &
+client_pid=$!
 
-# client_backlog: bytes the client sent that the proxy has not read (its socket's Recv-Q).
+# client_backlog: bytes the client sent that the proxy has not read: the proxy socket's Recv-Q
+# and the client socket's Send-Q (which of the two holds them depends on how far the kernel
+# grew the receive window, which depends on how fast the proxy read until then).
 client_backlog() {
-	ss -Htn state established "( sport = :$AG_SMTPS )" | awk '{ n += $1 } END { print n + 0 }'
+	ss -Htn state established "( sport = :$AG_SMTPS or dport = :$AG_SMTPS )" |
+		awk -v p=":$AG_SMTPS" '$3 ~ p "$" { n += $1 } $4 ~ p "$" { n += $2 } END { print n + 0 }'
 }
 paused() { [ "$(client_backlog)" -gt 100000 ]; }
 ag_check "the proxy stopped reading the client while the backend did not read" -- \
@@ -63,18 +67,22 @@ queued=$(ss -Htn state established "( dport = :$bport )" | awk '{ n += $2 } END 
 diag "backlog: client -> proxy $(client_backlog) bytes, proxy -> backend (kernel) $queued bytes"
 rss_paused=$(rss)
 diag "the proxy's resident memory: $rss_before KiB before, $rss_paused KiB while paused"
-ag_check "the proxy did not take the message into memory (less than 6 MB more)" -- \
-	test "$((rss_paused - rss_before))" -lt 6144
+if ldd "$AG_BUILDDIR/proxy/authgate-proxy" | grep -q libasan; then
+	# ASan keeps freed buffers in quarantine: resident memory says nothing there.
+	diag "sanitizer build: the memory check is left out"
+else
+	ag_check "the proxy did not take the message into memory (less than 6 MB more)" -- \
+		test "$((rss_paused - rss_before))" -lt 6144
+fi
 touch "$work/go"
-done_ok() { ! kill -0 "$swaks_pid" 2>/dev/null; }
-ag_check "the client's session ends (no stall after the backend resumes)" -- wait_for 120 done_ok
-wait "$swaks_pid" 2>/dev/null || true
-swaks_pid=""
-out=$(cat "$work/swaks.out")
+done_ok() { ! kill -0 "$client_pid" 2>/dev/null; }
+ag_check "the client's session ends (no stall after the backend resumes)" -- wait_for 180 done_ok
+wait "$client_pid" 2>/dev/null || true
+client_pid=""
 ag_check "the message is accepted with 250 after the final dot" -- \
-	ag_reply_in "$out" '^250 2\.0\.0 Ok: queued as SLOW'
-# same_text: what the backend saved, from the message's first line on, is the message (swaks
-# may end it with one more line end; the proxy's headers come before it).
+	grep -q '^end: 250 2\.0\.0 Ok: queued as SLOW' "$work/client.out"
+# same_text: what the backend saved, from the message's first line on, is the message
+# the proxy's headers come before it).
 same_text() {
 	python3 - "$work/saved" "$work/message" <<'PY' && return 0
 import sys
