@@ -21,6 +21,7 @@
 
 #define SESSION_ID_LEN 12
 #define SESSION_MAX_ERRORS 20
+#define SESSION_TOO_MANY_ERRORS "421 4.7.0 %s Error: too many errors"
 #define SESSION_CLOSE_WAIT 5 /* seconds for the last reply to leave */
 #define SESSION_MAX_RCPTS 1000     /* RFC 5321 4.5.3.1.8 asks for at least 100 */
 #define SESSION_DATA_HIGH_WATER (1024 * 1024) /* backend output before we stop reading */
@@ -57,6 +58,7 @@ enum session_wait {
 #define SF_EOF 0x40           /* the client closed its side; finish what is buffered */
 #define SF_BEV_OWNS_FD 0x80   /* bufferevent closes fd when freed (TLS ones do) */
 #define SF_IN_PROCESS 0x100   /* session_process is on the stack: do not re-enter */
+#define SF_CLOSE_AFTER_BATCH 0x200 /* a 421 waits behind a pipelined batch's replies */
 
 /* The open MAIL transaction. */
 struct session_txn {

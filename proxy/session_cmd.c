@@ -288,11 +288,22 @@ static const struct session_cmd session_cmds[] = {
 
 static void session_count_error(struct proxy_session *s)
 {
-	if (++s->errors >= SESSION_MAX_ERRORS) {
-		log_msg(LOG_NOTICE, s->id, "too many errors from [%s]", s->ip_text);
-		session_reply(s, "421 4.7.0 %s Error: too many errors", s->cfg->hostname);
-		session_close(s);
+	if (++s->errors < SESSION_MAX_ERRORS)
+		return;
+	log_msg(LOG_NOTICE, s->id, "too many errors from [%s]", s->ip_text);
+	if (s->relay != NULL && s->txn.inflight > 0) {
+		/*
+		 * Pipelined RCPTs still wait for their replies: the 421 takes its
+		 * turn after them (RFC 2920 3.1), and nothing more is read; the
+		 * session closes once it is out (session_relay_cb).
+		 */
+		session_reply_ordered(s, SESSION_TOO_MANY_ERRORS, s->cfg->hostname);
+		s->flags |= SF_CLOSE_AFTER_BATCH;
+		session_pause(s, SW_BACKEND);
+		return;
 	}
+	session_reply(s, SESSION_TOO_MANY_ERRORS, s->cfg->hostname);
+	session_close(s);
 }
 
 void session_cmd_line(struct proxy_session *s, const char *line, size_t len)

@@ -485,6 +485,15 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 			 */
 			while (s->txn.inflight > 0) {
 				s->txn.inflight--;
+				if (s->txn.inflight == 0 && (s->flags & SF_CLOSE_AFTER_BATCH)) {
+					/* The last one held is the 421 of session_count_error. */
+					char bye[512];
+
+					snprintf(bye, sizeof(bye), SESSION_TOO_MANY_ERRORS,
+						 s->cfg->hostname);
+					session_batch_reply(s, bye);
+					break;
+				}
 				session_batch_reply(s, code / 100 == 4
 							       ? reply
 							       : "503 5.5.1 Error: need MAIL command");
@@ -550,6 +559,12 @@ static void session_relay_cb(void *arg, enum relay_step step, int code, const ch
 	/* More results of this batch follow at once; the client's next line waits for them. */
 	if (s->txn.inflight > 0)
 		return;
+	if (s->flags & SF_CLOSE_AFTER_BATCH) {
+		/* Its 421 was the batch's last reply: nothing more is read. */
+		session_batch_flush(s);
+		session_close(s);
+		return;
+	}
 	/* Anything but a DATA that goes on: its reply must not overtake the group's. */
 	if (!session_data_follows(s))
 		session_batch_flush(s);

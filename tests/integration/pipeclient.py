@@ -17,6 +17,11 @@ printed). Standard library only.
 With PIPECLIENT_BODY=FILE the message after the 354 is FILE (CRLF lines; lines
 that start with a dot are stuffed), sent in 16 KB records as fast as the server
 reads, with a 180 s timeout on each read or write instead of 20 s.
+
+With PIPECLIENT_RAW=FILE, after EHLO and AUTH the client sends FILE's bytes (the
+commands, CRLF lines) in one TLS write and prints every reply line that comes
+as "line: TEXT" until the server closes the connection ("closed"); the other
+arguments after PASSWORD are then ignored.
 """
 import os
 import base64
@@ -93,7 +98,8 @@ class Client:
 
 
 def main():
-    port, user, password, sender = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    port, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    sender = sys.argv[4] if len(sys.argv) > 4 else ""
     rcpts = sys.argv[5:]
     c = Client(port)
     print("banner:", c.reply())
@@ -102,6 +108,16 @@ def main():
     cred = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode())
     c.send(b"AUTH PLAIN " + cred + b"\r\n")
     print("auth:", c.reply())
+    raw = os.environ.get("PIPECLIENT_RAW")
+    if raw:
+        with open(raw, "rb") as f:
+            c.send(f.read())
+        while True:
+            try:
+                print("line:", c.reply(), flush=True)
+            except EOFError:
+                print("closed", flush=True)
+                return 0
     batch = "MAIL FROM:<%s>\r\n" % sender
     batch += "".join("RCPT TO:<%s>\r\n" % r for r in rcpts)
     batch += "DATA\r\n"

@@ -47,6 +47,30 @@ ag_check "PIPELINING: the replies to MAIL, the RCPTs and DATA come in one TLS re
 ag_check "PIPELINING: delivered" -- ag_wait_delivered "$AG_SINK" 1 20
 ag_check "PIPELINING: to the accepted recipients only" -- delivered_to_accepted_only
 
+# Twenty bad RCPTs pipelined behind MAIL and a good RCPT: the twentieth error closes the
+# session with 421, but only after the replies to everything before it, in order (the 421
+# once overtook them and they were lost); DATA behind it is never read, nothing delivered.
+printf 'MAIL FROM:<%s@authgate.test>\r\nRCPT TO:<one@example.org>\r\n' "$AG_USER" >"$work/raw"
+for _ in $(seq 1 20); do printf 'RCPT X\r\n' >>"$work/raw"; done
+printf 'DATA\r\nSubject: never\r\n\r\nnever\r\n.\r\n' >>"$work/raw"
+out=$(PIPECLIENT_RAW=$work/raw timeout 60 python3 "$AG_SRCDIR/tests/integration/pipeclient.py" \
+	"$AG_SMTPS" "$AG_USER" "$AG_PASS" 2>&1 || true)
+want="250 250$(printf ' 501%.0s' $(seq 1 20)) 421"
+raw_codes() {
+	local got
+	got=$(sed -n 's/^line: \([0-9]\{3\}\).*/\1/p' <<<"$out" | tr '\n' ' ')
+	[ "$got" = "$want " ] && grep -qx closed <<<"$out" && return 0
+	diag "replies were: $got(wanted $want, then the close)"
+	while IFS= read -r l; do diag "  $l"; done <<<"$out"
+	return 1
+}
+ag_check "20 errors in a batch: every reply in order, then 421 and the close" -- raw_codes
+ag_check "20 errors in a batch: the 421 says why" -- \
+	grep -q '^line: 421 4\.7\.0 .*too many errors' <<<"$out"
+# The session is over once the client saw the close: its audit records are written.
+ag_check "20 errors in a batch: no message accepted (one in the audit log, the first batch's)" -- \
+	test "$(grep -c '"event":"message"' "$work/audit.jsonl")" -eq 1
+
 # Postfix without PIPELINING (that it then gets one command at a time is checked against a
 # backend that shows how commands arrive: t_proxy_pipelined_backend_lost).
 must "Postfix stops offering PIPELINING" -- ag_postfix_set "$AG_PF" \
