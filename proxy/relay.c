@@ -162,6 +162,16 @@ void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
 	relay_arm(r, r->cfg->timeout_backend);
 }
 
+void relay_close_conn(struct relay *r)
+{
+	if (r->bev != NULL) {
+		bufferevent_free(r->bev);
+		r->bev = NULL;
+	}
+	relay_out_discard(r); /* what waited for this connection is not for the next */
+	evtimer_del(r->timer);
+}
+
 static bool relay_before_mail_accepted(const struct relay *r)
 {
 	return r->state >= RS_CONNECTING && r->state <= RS_MAIL;
@@ -177,12 +187,7 @@ void relay_fail(struct relay *r, const char *why)
 	log_msg(r->reused && relay_before_mail_accepted(r) ? LOG_INFO : LOG_WARNING,
 		r->cl.session_id, "backend %s: %s", r->backend_name,
 		escape_log_str(why, esc, sizeof(esc)));
-	if (r->bev) {
-		bufferevent_free(r->bev);
-		r->bev = NULL;
-	}
-	relay_out_discard(r);
-	evtimer_del(r->timer);
+	relay_close_conn(r);
 	if (r->detached) {
 		relay_destroy(r);
 		return;

@@ -89,9 +89,7 @@ void relay_kept_lost(struct relay *r, const char *why)
 	/* Expected (the backend's own idle timeout): the next MAIL opens a new one. */
 	log_msg(LOG_INFO, r->cl.session_id, "backend %s: idle connection %s%s%s: closed",
 		r->backend_name, why, n > 0 ? ": " : "", escape_log(line, n, esc, sizeof(esc)));
-	bufferevent_free(r->bev);
-	r->bev = NULL;
-	evtimer_del(r->timer);
+	relay_close_conn(r);
 	r->state = RS_DEAD;
 }
 
@@ -109,10 +107,6 @@ void relay_quit_done(struct relay *r)
 		relay_destroy(r);
 		return;
 	}
-	if (r->bev != NULL) {
-		bufferevent_free(r->bev);
-		r->bev = NULL;
-	}
-	evtimer_del(r->timer);
+	relay_close_conn(r);
 	r->state = RS_DEAD;
 }

@@ -132,6 +132,8 @@ void relay_arm(struct relay *r, unsigned seconds);
 /* One command line (CRLF added); the dialogue moves to next and waits for its reply. */
 void relay_send(struct relay *r, enum relay_state next, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Close the connection (its unsent bytes with it) and stop its timer; r stays. */
+void relay_close_conn(struct relay *r);
 /* This backend is no use: the next one while nothing was accepted, else 451. */
 void relay_fail(struct relay *r, const char *why);
 void relay_connect_next(struct relay *r);
