@@ -28,16 +28,29 @@ def wait_go(path):
         time.sleep(0.05)
 
 
+class Lines:
+    """CRLF lines from a socket; None once the peer has closed."""
+
+    def __init__(self, conn):
+        self.conn, self.buf = conn, b""
+
+    def next(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.conn.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+
 def serve(conn, go, save):
     conn.sendall(b"220 slow.authgate.test ESMTP\r\n")
-    buf = b""
+    lines = Lines(conn)
     while True:
-        while b"\r\n" not in buf:
-            chunk = conn.recv(4096)
-            if not chunk:
-                return
-            buf += chunk
-        line, buf = buf.split(b"\r\n", 1)
+        line = lines.next()
+        if line is None:
+            return
         verb = line[:4].upper()
         if verb == b"EHLO":
             conn.sendall(EHLO)
@@ -51,12 +64,9 @@ def serve(conn, go, save):
             wait_go(go)
             text = bytearray()
             while True:
-                while b"\r\n" not in buf:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buf += chunk
-                line, buf = buf.split(b"\r\n", 1)
+                line = lines.next()
+                if line is None:
+                    return
                 if line == b".":
                     break
                 text += (line[1:] if line.startswith(b".") else line) + b"\r\n"
